@@ -1,1 +1,9 @@
-export {};
+export * from './errors.js';
+export * from './ids.js';
+export * from './lifecycle.js';
+export * from './entry.js';
+export * from './schema.js';
+export * from './families/index.js';
+export * from './catalog.js';
+export * from './changeset.js';
+export * from './desired.js';

@@ -1,0 +1,30 @@
+import { resolve } from 'node:path';
+
+export interface ServerConfig {
+  host: string;
+  port: number;
+  dataDir: string;
+  databaseUrl: string | undefined;
+  seedDir: string | undefined;
+  /** Load the seed slice on start (creates entries the registry has never had). */
+  seed: boolean;
+  logLevel: string;
+  /** How often a server on a shared PostgreSQL looks for writes by other replicas, ms. */
+  syncIntervalMs: number;
+}
+
+/** Flags win over the environment, the environment over defaults. */
+export function resolveConfig(flags: Partial<ServerConfig>, env: NodeJS.ProcessEnv = process.env): ServerConfig {
+  const port = flags.port ?? (env.CHARTER_PORT ? Number(env.CHARTER_PORT) : 8080);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`port must be an integer from 0 to 65535, not ${String(flags.port ?? env.CHARTER_PORT)}`);
+  return {
+    host: flags.host ?? env.CHARTER_HOST ?? '127.0.0.1',
+    port,
+    dataDir: resolve(flags.dataDir ?? env.CHARTER_DATA_DIR ?? '.charter'),
+    databaseUrl: flags.databaseUrl ?? env.CHARTER_DATABASE_URL ?? undefined,
+    seedDir: flags.seedDir ?? env.CHARTER_SEED_DIR ?? undefined,
+    seed: flags.seed ?? env.CHARTER_SEED !== '0',
+    logLevel: flags.logLevel ?? env.CHARTER_LOG_LEVEL ?? 'info',
+    syncIntervalMs: flags.syncIntervalMs ?? 250,
+  };
+}

@@ -1,0 +1,77 @@
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import { Ajv, type Options as AjvOptions } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { randomUUID } from 'node:crypto';
+import type { Registry } from '../registry/registry.js';
+import { catalogRoutes } from './catalog-routes.js';
+import { checkRoutes } from './check-routes.js';
+import { feedRoutes } from './feed-routes.js';
+import { opsRoutes } from './ops-routes.js';
+import { errorHandler, notFoundHandler } from './problem.js';
+import { ProblemSchema } from './schemas.js';
+
+type AddFormats = (ajv: Ajv) => Ajv;
+const addFormats = ((addFormatsModule as unknown as { default?: AddFormats }).default ?? addFormatsModule) as unknown as AddFormats;
+
+export interface AppOptions {
+  registry: Registry;
+  engine: string;
+  version: string;
+  /** Largest accepted request body, bytes. */
+  bodyLimit?: number;
+  logLevel?: string;
+}
+
+function ajv(opts: AjvOptions): Ajv {
+  const a = new Ajv({ allErrors: true, strict: false, ...opts });
+  addFormats(a);
+  return a;
+}
+
+export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: opts.logLevel && opts.logLevel !== 'silent' ? { level: opts.logLevel } : false,
+    bodyLimit: opts.bodyLimit ?? 1024 * 1024,
+    requestIdHeader: 'x-request-id',
+    genReqId: () => randomUUID(),
+    routerOptions: { ignoreTrailingSlash: true },
+  });
+
+  // Bodies are validated exactly as sent (no coercion, nothing removed); query strings and
+  // path parameters arrive as text and are coerced to the declared types.
+  const bodyAjv = ajv({ coerceTypes: false, removeAdditional: false, useDefaults: false });
+  const paramAjv = ajv({ coerceTypes: 'array', removeAdditional: false, useDefaults: true });
+  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodyAjv : paramAjv).compile(schema));
+
+  app.addSchema(ProblemSchema);
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Charter',
+        version: opts.version,
+        description: 'The registry, artifact and trust service: stable IDs and lifecycle rules, fail-closed checks, governed change.',
+      },
+      tags: [
+        { name: 'catalog', description: 'Browse the registry' },
+        { name: 'check', description: 'The fail-closed question' },
+        { name: 'feed', description: 'Snapshot and change feed' },
+        { name: 'ops', description: 'Health and metrics' },
+      ],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list', deepLinking: true } });
+
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler(notFoundHandler);
+
+  opsRoutes(app, opts.registry, { engine: opts.engine, version: opts.version });
+  catalogRoutes(app, opts.registry);
+  checkRoutes(app, opts.registry);
+  feedRoutes(app, opts.registry);
+
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  return app;
+}

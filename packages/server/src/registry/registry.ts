@@ -1,0 +1,159 @@
+import { randomUUID } from 'node:crypto';
+import {
+  Catalog,
+  CharterError,
+  planChangeSet,
+  type ChangeSetInput,
+  type CheckAnswer,
+  type Operation,
+  type Plan,
+  type Principal,
+} from '@charter/core';
+import type { DatabaseHandle } from '../store/db.js';
+import { registryStore, type StoredChangeSet } from '../store/registry-store.js';
+
+export interface AppliedChangeSet {
+  changeset: StoredChangeSet;
+  plan: Plan;
+}
+
+/**
+ * The registry use cases. Reads are answered from the in-memory catalog (the hot path never
+ * touches the database); writes take the database write lock, catch the catalog up with
+ * every other writer, let core validate, and persist in one transaction.
+ */
+export class Registry {
+  readonly catalog = new Catalog();
+  readonly #handle: DatabaseHandle;
+  readonly #clock: () => Date;
+  #waiters = new Set<() => void>();
+  #snapshot: { sequence: number; body: string } | null = null;
+
+  constructor(handle: DatabaseHandle, clock: () => Date = () => new Date()) {
+    this.#handle = handle;
+    this.#clock = clock;
+  }
+
+  get db() {
+    return this.#handle.db;
+  }
+
+  now(): Date {
+    return this.#clock();
+  }
+
+  async load(): Promise<void> {
+    const [entries, sequence] = await Promise.all([registryStore.allEntries(this.db), registryStore.sequence(this.db)]);
+    this.catalog.apply(entries, sequence);
+  }
+
+  /** Catches up with writes made by other processes sharing the database. Returns true if it moved. */
+  async sync(): Promise<boolean> {
+    const sequence = await registryStore.sequence(this.db);
+    if (sequence <= this.catalog.sequence) return false;
+    this.catalog.apply(await registryStore.entriesAfter(this.db, this.catalog.sequence), sequence);
+    this.#changed();
+    return true;
+  }
+
+  check(refs: readonly string[]): CheckAnswer {
+    return this.catalog.checkAll(refs, this.#clock().getTime());
+  }
+
+  /** The whole catalog as one JSON document, serialized once per sequence. */
+  snapshot(): { sequence: number; body: string } {
+    const sequence = this.catalog.sequence;
+    if (this.#snapshot?.sequence !== sequence) {
+      const entries = [...this.catalog.entries()].sort((a, b) => (a.family === b.family ? (a.id < b.id ? -1 : 1) : a.family < b.family ? -1 : 1));
+      this.#snapshot = { sequence, body: JSON.stringify({ sequence, generated_at: this.#clock().toISOString(), entries }) };
+    }
+    return this.#snapshot;
+  }
+
+  /** Resolves when the sequence passes `after`, or after `timeoutMs` (long-poll). */
+  waitForChange(after: number, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    if (this.catalog.sequence > after || timeoutMs <= 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.#waiters.delete(wake);
+        signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      const wake = () => {
+        if (this.catalog.sequence > after) done();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      this.#waiters.add(wake);
+      signal?.addEventListener('abort', done);
+    });
+  }
+
+  #changed(): void {
+    for (const w of [...this.#waiters]) w();
+  }
+
+  /** Validates without storing anything (dry run / plan). */
+  plan(input: unknown, principal: Principal): Plan {
+    return planChangeSet(this.catalog, input, principal, this.#clock().toISOString());
+  }
+
+  /**
+   * Validates and applies a change set in one transaction: every operation or none, with its
+   * change-set record. Approvals are the caller's business (the seed is approved by policy).
+   */
+  async apply(
+    input: ChangeSetInput,
+    principal: Principal,
+    opts: { approvers: string[]; changesetId?: string; existing?: StoredChangeSet },
+  ): Promise<AppliedChangeSet> {
+    const at = this.#clock().toISOString();
+    const id = opts.changesetId ?? opts.existing?.id ?? `cs_${randomUUID()}`;
+    let result: AppliedChangeSet | undefined;
+    await this.db.transaction().execute(async (trx) => {
+      const sequence = await registryStore.nextSequence(trx);
+      // Under the write lock: whatever other processes applied before us is now visible.
+      if (sequence - 1 > this.catalog.sequence) {
+        this.catalog.apply(await registryStore.entriesAfter(trx, this.catalog.sequence), sequence - 1);
+      }
+      const plan = planChangeSet(this.catalog, input, principal, at);
+      if (plan.errors.length > 0) throw invalid(plan);
+      const reasons = new Map<string, string | null>();
+      input.operations.forEach((op: Operation) => {
+        if (op.op === 'transition') reasons.set(`${op.family}:${op.id}`, op.reason ?? null);
+      });
+      await registryStore.writeChanges(trx, plan.changes, { sequence, changeset: id, author: principal.name, approvers: opts.approvers, reasons, at });
+      const changeset: StoredChangeSet = {
+        id,
+        title: input.title,
+        description: input.description ?? '',
+        author: opts.existing?.author ?? principal.name,
+        author_product: opts.existing?.author_product ?? principal.product,
+        status: 'applied',
+        operations: input.operations,
+        plan: plan.changes,
+        approvals: opts.existing?.approvals ?? opts.approvers.map((p) => ({ principal: p, at })),
+        sequence,
+        created_at: opts.existing?.created_at ?? at,
+        updated_at: at,
+      };
+      if (!opts.existing) await registryStore.insertChangeSet(trx, changeset);
+      result = { changeset, plan };
+    });
+    const applied = result!;
+    this.catalog.apply(
+      applied.plan.changes.map((c) => c.after),
+      applied.changeset.sequence!,
+    );
+    this.#changed();
+    return applied;
+  }
+}
+
+/** The error for a refused change set: 409 when only revisions are stale, 422 otherwise. */
+export function invalid(plan: Plan): CharterError {
+  const onlyStale = plan.errors.every((e) => e.code === 'REVISION_MISMATCH');
+  return new CharterError(onlyStale ? 'REVISION_MISMATCH' : 'CHANGESET_INVALID', `the change set has ${plan.errors.length} problem(s); nothing was applied`, {
+    errors: plan.errors,
+  });
+}

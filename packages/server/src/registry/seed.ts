@@ -1,0 +1,41 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { operationsFor, type Operation, type Plan, type Principal } from '@charter/core';
+import { readEntryFiles, type FileProblem } from './entry-files.js';
+import type { AppliedChangeSet, Registry } from './registry.js';
+
+/** The seed is contributed like anything else: a change set by `seed`, approved by policy for the seed only. */
+export const SEED_PRINCIPAL: Principal = { name: 'seed', product: null, admin: true };
+
+export function defaultSeedDir(): string {
+  // packages/server/dist/registry/seed.js → repository root /seed
+  return fileURLToPath(new URL('../../../../seed', import.meta.url));
+}
+
+export interface SeedPlan {
+  operations: Operation[];
+  plan: Plan;
+  problems: FileProblem[];
+}
+
+export function planSeed(registry: Registry, seedDir = defaultSeedDir(), only?: 'create'): SeedPlan {
+  if (!existsSync(seedDir)) throw new Error(`seed directory ${seedDir} does not exist`);
+  const files = readEntryFiles(seedDir);
+  let operations = operationsFor(registry.catalog, files.entries.map((s) => s.entry));
+  if (only) operations = operations.filter((o) => o.op === only);
+  const plan = operations.length ? registry.plan({ title: 'seed', operations }, SEED_PRINCIPAL) : { changes: [], errors: [] };
+  return { operations, plan, problems: files.problems };
+}
+
+/**
+ * Applies the seed. At server start only entries the registry has never had are created:
+ * after the first load the database is the source of truth, and drift is shown by
+ * `charter seed plan` and applied only on request (`charter seed apply`).
+ */
+export async function applySeed(registry: Registry, opts: { seedDir?: string; only?: 'create' } = {}): Promise<AppliedChangeSet | null> {
+  const { operations, plan, problems } = planSeed(registry, opts.seedDir, opts.only);
+  if (problems.length > 0) throw new Error(`seed files are invalid: ${problems.map((p) => `${p.file}#${p.document}: ${p.detail}`).join('; ')}`);
+  if (operations.length === 0) return null;
+  if (plan.errors.length > 0) throw new Error(`seed does not validate: ${plan.errors.map((e) => `${e.pointer} ${e.code}: ${e.detail}`).join('; ')}`);
+  return registry.apply({ title: 'Seed slice', description: 'Entries loaded from seed/', operations }, SEED_PRINCIPAL, { approvers: ['seed-policy'] });
+}

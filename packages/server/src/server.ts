@@ -1,0 +1,80 @@
+import type { FastifyInstance } from 'fastify';
+import { readFileSync } from 'node:fs';
+import { buildApp } from './http/app.js';
+import { Registry } from './registry/registry.js';
+import { applySeed } from './registry/seed.js';
+import type { ServerConfig } from './config.js';
+import { openDatabase, type DatabaseHandle } from './store/db.js';
+import { migrateToLatest } from './store/migrations.js';
+
+export const VERSION: string = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+export interface RunningServer {
+  app: FastifyInstance;
+  registry: Registry;
+  handle: DatabaseHandle;
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Opens the database, migrates, loads the catalog and (optionally) the seed. Shared by serve, seed and tests. */
+export async function openRegistry(config: Pick<ServerConfig, 'dataDir' | 'databaseUrl' | 'seed' | 'seedDir'>, clock?: () => Date) {
+  const handle = openDatabase(config);
+  try {
+    const migrations = await migrateToLatest(handle.db);
+    const registry = new Registry(handle, clock);
+    await registry.load();
+    const seeded = config.seed ? await applySeed(registry, { seedDir: config.seedDir, only: 'create' }) : null;
+    return { handle, registry, migrations, seeded };
+  } catch (err) {
+    await handle.close();
+    throw err;
+  }
+}
+
+export async function startServer(config: ServerConfig, opts: { clock?: () => Date; log?: (line: string) => void } = {}): Promise<RunningServer> {
+  const log = opts.log ?? (() => {});
+  const { handle, registry, migrations, seeded } = await openRegistry(config, opts.clock);
+  if (migrations.applied.length) log(`migrated ${handle.engine} database: ${migrations.applied.join(', ')}`);
+  if (seeded) log(`seed loaded: ${seeded.plan.changes.length} entries (change set ${seeded.changeset.id}, sequence ${seeded.changeset.sequence})`);
+  const app = await buildApp({ registry, engine: handle.engine, version: VERSION, logLevel: config.logLevel === 'info' ? 'warn' : config.logLevel });
+
+  // Replicas on one PostgreSQL follow each other's writes through the sequence.
+  let timer: NodeJS.Timeout | undefined;
+  if (handle.engine === 'postgres') {
+    const tick = () => {
+      registry.sync().catch((err: unknown) => app.log.warn({ err }, 'registry sync failed')).finally(() => {
+        timer = setTimeout(tick, config.syncIntervalMs);
+        timer.unref();
+      });
+    };
+    timer = setTimeout(tick, config.syncIntervalMs);
+    timer.unref();
+  }
+
+  try {
+    await app.listen({ host: config.host, port: config.port });
+  } catch (err) {
+    clearTimeout(timer);
+    await app.close();
+    await handle.close();
+    throw err;
+  }
+  const addr = app.server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : config.port;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  let closed = false;
+  return {
+    app,
+    registry,
+    handle,
+    url: `http://${host}:${port}`,
+    async close() {
+      if (closed) return;
+      closed = true;
+      clearTimeout(timer);
+      await app.close();
+      await handle.close();
+    },
+  };
+}

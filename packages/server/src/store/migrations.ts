@@ -1,0 +1,92 @@
+import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+
+/**
+ * Numbered, forward-only migrations, the same on SQLite and PostgreSQL. Never edit one that
+ * has shipped: add the next number. Kysely's migrator takes a lock (an advisory lock on
+ * PostgreSQL), so several servers starting at once migrate exactly once.
+ */
+const migrations: Record<string, Migration> = {
+  '0001_registry': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('registry_state')
+        .addColumn('id', 'integer', (c) => c.primaryKey())
+        .addColumn('sequence', 'bigint', (c) => c.notNull())
+        .execute();
+      await sql`insert into registry_state (id, sequence) values (1, 0)`.execute(db);
+
+      await db.schema
+        .createTable('entries')
+        .addColumn('family', 'varchar(32)', (c) => c.notNull())
+        .addColumn('id', 'varchar(128)', (c) => c.notNull())
+        .addColumn('owner', 'varchar(128)', (c) => c.notNull())
+        .addColumn('lifecycle', 'varchar(16)', (c) => c.notNull())
+        .addColumn('revision', 'integer', (c) => c.notNull())
+        .addColumn('sequence', 'bigint', (c) => c.notNull())
+        .addColumn('body', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'varchar(40)', (c) => c.notNull())
+        .addPrimaryKeyConstraint('entries_pk', ['family', 'id'])
+        .execute();
+
+      await db.schema
+        .createTable('revisions')
+        .addColumn('family', 'varchar(32)', (c) => c.notNull())
+        .addColumn('id', 'varchar(128)', (c) => c.notNull())
+        .addColumn('revision', 'integer', (c) => c.notNull())
+        .addColumn('sequence', 'bigint', (c) => c.notNull())
+        .addColumn('changeset_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('author', 'varchar(200)', (c) => c.notNull())
+        .addColumn('approvers', 'text', (c) => c.notNull())
+        .addColumn('operation', 'varchar(16)', (c) => c.notNull())
+        .addColumn('reason', 'text')
+        .addColumn('body', 'text', (c) => c.notNull())
+        .addColumn('at', 'varchar(40)', (c) => c.notNull())
+        .addPrimaryKeyConstraint('revisions_pk', ['family', 'id', 'revision'])
+        .execute();
+      await db.schema.createIndex('revisions_sequence').on('revisions').column('sequence').execute();
+
+      // An ID once applied is reserved forever, also after retirement; the primary key is the last line of defence.
+      await db.schema
+        .createTable('reserved_ids')
+        .addColumn('family', 'varchar(32)', (c) => c.notNull())
+        .addColumn('id', 'varchar(128)', (c) => c.notNull())
+        .addColumn('reserved_at', 'varchar(40)', (c) => c.notNull())
+        .addColumn('changeset_id', 'varchar(64)', (c) => c.notNull())
+        .addPrimaryKeyConstraint('reserved_ids_pk', ['family', 'id'])
+        .execute();
+
+      await db.schema
+        .createTable('changesets')
+        .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
+        .addColumn('title', 'varchar(200)', (c) => c.notNull())
+        .addColumn('description', 'text', (c) => c.notNull())
+        .addColumn('author', 'varchar(200)', (c) => c.notNull())
+        .addColumn('author_product', 'varchar(128)')
+        .addColumn('status', 'varchar(16)', (c) => c.notNull())
+        .addColumn('operations', 'text', (c) => c.notNull())
+        .addColumn('plan', 'text', (c) => c.notNull())
+        .addColumn('approvals', 'text', (c) => c.notNull())
+        .addColumn('sequence', 'bigint')
+        .addColumn('created_at', 'varchar(40)', (c) => c.notNull())
+        .addColumn('updated_at', 'varchar(40)', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('changesets_status').on('changesets').columns(['status', 'created_at']).execute();
+    },
+  },
+};
+
+const provider: MigrationProvider = { getMigrations: async () => migrations };
+
+export interface MigrationReport {
+  applied: string[];
+  current: string | null;
+}
+
+export async function migrateToLatest(db: Kysely<any>): Promise<MigrationReport> {
+  const migrator = new Migrator({ db, provider, migrationTableName: 'charter_migrations', migrationLockTableName: 'charter_migrations_lock' });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) throw error instanceof Error ? error : new Error(String(error));
+  const all = await migrator.getMigrations();
+  const done = all.filter((m) => m.executedAt);
+  return { applied: (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName), current: done.at(-1)?.name ?? null };
+}

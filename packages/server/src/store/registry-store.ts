@@ -1,0 +1,181 @@
+import type { Entry, PlannedChange, Revision } from '@charter/core';
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { Database } from './schema.js';
+
+type Db = Kysely<Database> | Transaction<Database>;
+
+export interface StoredChangeSet {
+  id: string;
+  title: string;
+  description: string;
+  author: string;
+  author_product: string | null;
+  status: 'open' | 'approved' | 'applied' | 'rejected';
+  operations: unknown[];
+  plan: unknown;
+  approvals: { principal: string; at: string; comment?: string }[];
+  sequence: number | null;
+  created_at: string;
+  updated_at: string;
+}
+
+function toRevision(r: Database['revisions']): Revision {
+  return {
+    family: r.family as Revision['family'],
+    id: r.id,
+    revision: r.revision,
+    sequence: Number(r.sequence),
+    changeset: r.changeset_id,
+    author: r.author,
+    approvers: JSON.parse(r.approvers) as string[],
+    operation: r.operation as Revision['operation'],
+    reason: r.reason,
+    entry: JSON.parse(r.body) as Entry,
+    at: r.at,
+  };
+}
+
+function toChangeSet(r: Database['changesets']): StoredChangeSet {
+  return {
+    id: r.id,
+    title: r.title,
+    description: r.description,
+    author: r.author,
+    author_product: r.author_product,
+    status: r.status as StoredChangeSet['status'],
+    operations: JSON.parse(r.operations) as unknown[],
+    plan: JSON.parse(r.plan),
+    approvals: JSON.parse(r.approvals) as StoredChangeSet['approvals'],
+    sequence: r.sequence === null ? null : Number(r.sequence),
+    created_at: r.created_at,
+    updated_at: r.updated_at,
+  };
+}
+
+/** Persistence of registry state. Knows SQL, not rules: every decision is made in core. */
+export const registryStore = {
+  async sequence(db: Db): Promise<number> {
+    const row = await db.selectFrom('registry_state').select('sequence').where('id', '=', 1).executeTakeFirstOrThrow();
+    return Number(row.sequence);
+  },
+
+  /**
+   * Takes the registry write lock and returns the next sequence. On PostgreSQL the row lock
+   * serializes writers across processes until the transaction ends; a rollback undoes the bump,
+   * so sequences stay dense.
+   */
+  async nextSequence(trx: Transaction<Database>): Promise<number> {
+    const row = await trx
+      .updateTable('registry_state')
+      .set({ sequence: sql`sequence + 1` })
+      .where('id', '=', 1)
+      .returning('sequence')
+      .executeTakeFirstOrThrow();
+    return Number(row.sequence);
+  },
+
+  async allEntries(db: Db): Promise<Entry[]> {
+    const rows = await db.selectFrom('entries').select('body').execute();
+    return rows.map((r) => JSON.parse(r.body) as Entry);
+  },
+
+  /** Current entries changed after `sequence` (for catching up with other writers). */
+  async entriesAfter(db: Db, sequence: number): Promise<Entry[]> {
+    const rows = await db.selectFrom('entries').select('body').where('sequence', '>', sequence).execute();
+    return rows.map((r) => JSON.parse(r.body) as Entry);
+  },
+
+  async writeChanges(
+    trx: Transaction<Database>,
+    changes: PlannedChange[],
+    meta: { sequence: number; changeset: string; author: string; approvers: string[]; reasons: Map<string, string | null>; at: string },
+  ): Promise<void> {
+    for (const c of changes) {
+      const body = JSON.stringify(c.after);
+      if (c.before === null) {
+        await trx.insertInto('reserved_ids').values({ family: c.family, id: c.id, reserved_at: meta.at, changeset_id: meta.changeset }).execute();
+        await trx
+          .insertInto('entries')
+          .values({ family: c.family, id: c.id, owner: c.after.owner, lifecycle: c.after.lifecycle, revision: c.after.revision, sequence: meta.sequence, body, updated_at: meta.at })
+          .execute();
+      } else {
+        const res = await trx
+          .updateTable('entries')
+          .set({ lifecycle: c.after.lifecycle, revision: c.after.revision, sequence: meta.sequence, body, updated_at: meta.at })
+          .where('family', '=', c.family)
+          .where('id', '=', c.id)
+          .where('revision', '=', c.before.revision)
+          .executeTakeFirst();
+        // Core validated against the state under the write lock; a miss here means that state was stale.
+        if (Number(res.numUpdatedRows) !== 1) throw new Error(`lost update prevented on ${c.ref}: revision ${c.before.revision} is no longer current`);
+      }
+      await trx
+        .insertInto('revisions')
+        .values({
+          family: c.family,
+          id: c.id,
+          revision: c.after.revision,
+          sequence: meta.sequence,
+          changeset_id: meta.changeset,
+          author: meta.author,
+          approvers: JSON.stringify(meta.approvers),
+          operation: c.action,
+          reason: meta.reasons.get(c.ref) ?? null,
+          body,
+          at: meta.at,
+        })
+        .execute();
+    }
+  },
+
+  async history(db: Db, family: string, id: string, opts: { before?: number; limit: number }): Promise<Revision[]> {
+    let q = db.selectFrom('revisions').selectAll().where('family', '=', family).where('id', '=', id);
+    if (opts.before !== undefined) q = q.where('revision', '<', opts.before);
+    const rows = await q.orderBy('revision', 'desc').limit(opts.limit).execute();
+    return rows.map(toRevision);
+  },
+
+  async revision(db: Db, family: string, id: string, revision: number): Promise<Revision | undefined> {
+    const row = await db.selectFrom('revisions').selectAll().where('family', '=', family).where('id', '=', id).where('revision', '=', revision).executeTakeFirst();
+    return row ? toRevision(row) : undefined;
+  },
+
+  /** Revisions with after < sequence <= upTo, in order: the change feed. */
+  async revisionsBetween(db: Db, after: number, upTo: number): Promise<Revision[]> {
+    const rows = await db
+      .selectFrom('revisions')
+      .selectAll()
+      .where('sequence', '>', after)
+      .where('sequence', '<=', upTo)
+      .orderBy('sequence')
+      .orderBy('family')
+      .orderBy('id')
+      .execute();
+    return rows.map(toRevision);
+  },
+
+  async insertChangeSet(trx: Db, cs: StoredChangeSet): Promise<void> {
+    await trx
+      .insertInto('changesets')
+      .values({
+        id: cs.id,
+        title: cs.title,
+        description: cs.description,
+        author: cs.author,
+        author_product: cs.author_product,
+        status: cs.status,
+        operations: JSON.stringify(cs.operations),
+        plan: JSON.stringify(cs.plan),
+        approvals: JSON.stringify(cs.approvals),
+        sequence: cs.sequence,
+        created_at: cs.created_at,
+        updated_at: cs.updated_at,
+      })
+      .execute();
+  },
+
+  async changeSet(db: Db, id: string): Promise<StoredChangeSet | undefined> {
+    const row = await db.selectFrom('changesets').selectAll().where('id', '=', id).executeTakeFirst();
+    return row ? toChangeSet(row) : undefined;
+  },
+};

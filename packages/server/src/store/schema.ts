@@ -1,0 +1,66 @@
+import type { ColumnType, Generated } from 'kysely';
+
+/** Tables as Kysely sees them. JSON is stored as text and timestamps as ISO-8601 text on both engines. */
+export interface RegistryStateTable {
+  id: number;
+  sequence: number;
+}
+
+export interface EntriesTable {
+  family: string;
+  id: string;
+  owner: string;
+  lifecycle: string;
+  revision: number;
+  sequence: number;
+  /** The whole entry as JSON (the catalog is rebuilt from this at start). */
+  body: string;
+  updated_at: string;
+}
+
+export interface RevisionsTable {
+  family: string;
+  id: string;
+  revision: number;
+  sequence: number;
+  changeset_id: string;
+  author: string;
+  approvers: string;
+  operation: string;
+  reason: string | null;
+  body: string;
+  at: string;
+}
+
+export interface ReservedIdsTable {
+  family: string;
+  id: string;
+  reserved_at: string;
+  changeset_id: string;
+}
+
+export interface ChangesetsTable {
+  id: string;
+  title: string;
+  description: string;
+  author: string;
+  author_product: string | null;
+  status: string;
+  operations: string;
+  plan: string;
+  approvals: string;
+  sequence: number | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface Database {
+  registry_state: RegistryStateTable;
+  entries: EntriesTable;
+  revisions: RevisionsTable;
+  reserved_ids: ReservedIdsTable;
+  changesets: ChangesetsTable;
+}
+
+export type Json = ColumnType<string, string, string>;
+export type Serial = Generated<number>;
