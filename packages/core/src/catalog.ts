@@ -37,6 +37,7 @@ export interface CheckAnswer {
 export interface RegistryView {
   readonly sequence: number;
   get(family: FamilyName, id: string): Entry | undefined;
+  entries(): Iterable<Entry>;
   /** Entries whose spec references (family, id). */
   dependents(family: FamilyName, id: string): Entry[];
 }
@@ -60,11 +61,12 @@ function denied(ref: string, reason: CheckReason, e: Entry | undefined, warning:
  */
 export function checkEntry(ref: string, entry: Entry | undefined, now: number, pinnedRevision: number | null = null): CheckResult {
   if (!entry || (pinnedRevision !== null && pinnedRevision > entry.revision)) return denied(ref, 'unknown', entry);
+  const usable = entry.lifecycle === 'active' || entry.lifecycle === 'deprecated';
+  if (usable && entry.family === 'signer' && !insideValidity(entry.spec, now)) {
+    return denied(ref, 'untrusted', entry, 'the signer is outside its validity window (not_before/not_after)');
+  }
   switch (entry.lifecycle) {
     case 'active':
-      if (entry.family === 'signer' && !insideValidity(entry.spec, now)) {
-        return denied(ref, 'untrusted', entry, 'the signer is outside its validity window (not_before/not_after)');
-      }
       return { ...denied(ref, 'active', entry), allowed: true };
     case 'deprecated': {
       const replacement = entry.replaced_by ? `; use ${entry.replaced_by}` : '';

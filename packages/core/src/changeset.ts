@@ -96,46 +96,52 @@ export const changeSetInputSchema: JsonSchema = {
         type: 'object',
         required: ['op'],
         properties: { op: { enum: ['create', 'update', 'transition'] } },
-        oneOf: [
+        // if/then per kind (not oneOf), so a bad create reports its own problem, not every other kind's.
+        allOf: [
           {
-            properties: { op: { const: 'create' }, entry: entryInputSchema },
-            required: ['op', 'entry'],
-            additionalProperties: false,
+            if: { properties: { op: { const: 'create' } } },
+            then: { properties: { op: {}, entry: entryInputSchema }, required: ['entry'], additionalProperties: false },
           },
           {
-            properties: {
-              op: { const: 'update' },
-              family: familyEnum,
-              id: { type: 'string' },
-              expected_revision: { type: 'integer', minimum: 1 },
-              set: {
-                type: 'object',
-                minProperties: 1,
-                additionalProperties: false,
-                properties: {
-                  title: { type: 'string', minLength: 1, maxLength: 200 },
-                  description: { type: 'string', maxLength: 4000 },
-                  labels: labelsSchema,
-                  spec: { type: 'object' },
+            if: { properties: { op: { const: 'update' } } },
+            then: {
+              properties: {
+                op: {},
+                family: familyEnum,
+                id: { type: 'string' },
+                expected_revision: { type: 'integer', minimum: 1 },
+                set: {
+                  type: 'object',
+                  minProperties: 1,
+                  additionalProperties: false,
+                  properties: {
+                    title: { type: 'string', minLength: 1, maxLength: 200 },
+                    description: { type: 'string', maxLength: 4000 },
+                    labels: labelsSchema,
+                    spec: { type: 'object' },
+                  },
                 },
               },
+              required: ['family', 'id', 'expected_revision', 'set'],
+              additionalProperties: false,
             },
-            required: ['op', 'family', 'id', 'expected_revision', 'set'],
-            additionalProperties: false,
           },
           {
-            properties: {
-              op: { const: 'transition' },
-              family: familyEnum,
-              id: { type: 'string' },
-              expected_revision: { type: 'integer', minimum: 1 },
-              to: { enum: [...LIFECYCLES] },
-              replaced_by: { type: ['string', 'null'] },
-              sunset_at: { oneOf: [timestamp, { type: 'null' }] },
-              reason: { type: ['string', 'null'], maxLength: 2000 },
+            if: { properties: { op: { const: 'transition' } } },
+            then: {
+              properties: {
+                op: {},
+                family: familyEnum,
+                id: { type: 'string' },
+                expected_revision: { type: 'integer', minimum: 1 },
+                to: { enum: [...LIFECYCLES] },
+                replaced_by: { type: ['string', 'null'] },
+                sunset_at: { oneOf: [timestamp, { type: 'null' }] },
+                reason: { type: ['string', 'null'], maxLength: 2000 },
+              },
+              required: ['family', 'id', 'expected_revision', 'to'],
+              additionalProperties: false,
             },
-            required: ['op', 'family', 'id', 'expected_revision', 'to'],
-            additionalProperties: false,
           },
         ],
       },
@@ -246,6 +252,17 @@ function authorize(ctx: Ctx, family: FamilyName, id: string, owner: string, at: 
   }
 }
 
+/** Entries other than products whose ID is `name` or starts with `name.`. */
+function namespaceUsers(ctx: Ctx, name: string): string[] {
+  const out = new Set<string>();
+  const consider = (e: Entry) => {
+    if (e.family !== 'product' && (e.id === name || e.id.startsWith(`${name}.`))) out.add(formatRef(e.family, e.id));
+  };
+  for (const e of ctx.view.entries()) consider(e);
+  for (const e of ctx.w.overlay.values()) consider(e);
+  return [...out].sort();
+}
+
 /** The owner an ID must have: its product prefix when that is a product, else platform. */
 function expectedOwner(ctx: Ctx, family: FamilyName, id: string): string {
   if (family === 'product') return id;
@@ -325,15 +342,18 @@ function planCreate(ctx: Ctx, input: EntryInput, i: number, at: string): void {
     return;
   }
   if (family === 'product') {
-    for (const other of FAMILY_NAMES) {
-      if (other !== 'product' && ctx.current(other, input.id)) {
-        issue(ctx, `${base}/id`, 'NAMESPACE_TAKEN', `'${input.id}' is already a shared platform ID (${other}:${input.id}); a product cannot take it as its namespace`);
-        break;
-      }
+    const taken = namespaceUsers(ctx, input.id);
+    if (taken.length > 0) {
+      issue(ctx, `${base}/id`, 'NAMESPACE_TAKEN', `'${input.id}' is already used by shared platform entries (${taken.slice(0, 5).join(', ')}${taken.length > 5 ? ', …' : ''}); a product cannot take it as its namespace`);
     }
+  } else if (!input.id.includes('.') && ctx.current('product', input.id)) {
+    issue(ctx, `${base}/id`, 'NAMESPACE_TAKEN', `'${input.id}' is the name of a product; entries of that product are named ${input.id}.<name>`);
+    return;
   }
   const owner = expectedOwner(ctx, family, input.id);
-  if (input.owner !== owner) {
+  if (input.owner !== owner && input.owner === namespaceOf(input.id) && input.id.includes('.')) {
+    issue(ctx, `${base}/owner`, 'OWNER_UNKNOWN', `product '${input.owner}' does not exist; create the product entry first (it may come earlier in this change set)`);
+  } else if (input.owner !== owner) {
     issue(ctx, `${base}/owner`, 'NAMESPACE_DENIED', owner === PLATFORM_PRODUCT
       ? `'${input.id}' has no product prefix, so it is shared vocabulary owned by 'platform', not '${input.owner}'`
       : `'${input.id}' is in the namespace of product '${owner}', so its owner must be '${owner}'`);
@@ -365,7 +385,7 @@ function planCreate(ctx: Ctx, input: EntryInput, i: number, at: string): void {
 }
 
 /** The entry an update/transition works on, or null after reporting why it cannot. */
-function target(ctx: Ctx, op: { family: FamilyName; id: string; expected_revision: number }, at: string): { before: Entry; working: Entry } | null {
+function target(ctx: Ctx, op: { family: FamilyName; id: string; expected_revision: number; to?: Lifecycle }, at: string): { before: Entry; working: Entry } | null {
   const key = entryKey(op.family, op.id);
   const working = ctx.current(op.family, op.id);
   if (!working) {
@@ -382,7 +402,8 @@ function target(ctx: Ctx, op: { family: FamilyName; id: string; expected_revisio
     return null;
   }
   if (working.lifecycle === 'retired') {
-    issue(ctx, `${at}/id`, 'IMMUTABLE_FIELD', `${key} is retired: a tombstone never changes`);
+    if ('to' in op) issue(ctx, `${at}/to`, 'ILLEGAL_TRANSITION', `${key} is retired, a terminal tombstone: no move is allowed`);
+    else issue(ctx, `${at}/id`, 'IMMUTABLE_FIELD', `${key} is retired: a tombstone never changes`);
     return null;
   }
   authorize(ctx, op.family, op.id, working.owner, `${at}/id`);
@@ -417,8 +438,7 @@ function planTransition(ctx: Ctx, op: Extract<Operation, { op: 'transition' }>, 
   const { working } = t;
   const key = entryKey(op.family, op.id);
   if (!canTransition(working.lifecycle, op.to)) {
-    const moves = allowedMoves(working.lifecycle);
-    issue(ctx, `${at}/to`, 'ILLEGAL_TRANSITION', `${key} cannot move from ${working.lifecycle} to ${op.to}; allowed: ${moves.length ? moves.join(', ') : 'none (terminal)'}`);
+    issue(ctx, `${at}/to`, 'ILLEGAL_TRANSITION', `${key} cannot move from ${working.lifecycle} to ${op.to}; allowed: ${allowedMoves(working.lifecycle).join(', ')}`);
     return;
   }
   const next: Entry = { ...working, lifecycle: op.to, revision: t.before.revision + 1, updated_at: ctx.now };
@@ -442,7 +462,13 @@ function planTransition(ctx: Ctx, op: Extract<Operation, { op: 'transition' }>, 
     next.replaced_by = null;
     next.sunset_at = null;
     next.activated_at = working.activated_at ?? ctx.now;
-    checkReferences(ctx, op.family, working.spec, working.spec, pointer('operations', i));
+    const before = ctx.errors.length;
+    checkReferences(ctx, op.family, working.spec, working.spec, '');
+    // The references live in the stored spec, not in this operation: point at `to`, name the field.
+    for (const e of ctx.errors.slice(before)) {
+      e.detail = `cannot activate: spec${e.pointer} ${e.detail}`;
+      e.pointer = `${at}/to`;
+    }
   }
   record(ctx, i, 'transition', t.before, next);
 }

@@ -40,10 +40,13 @@ function describe(e: ErrorObject): { at: string; detail: string } {
 /** Validates `data`; each problem becomes an Issue whose pointer is `base` + the path inside `data`. */
 export function validateAgainst(schema: JsonSchema, data: unknown, base: string, code: ErrorCode = 'INVALID_SPEC'): Issue[] {
   const fn = compile(schema);
-  if (fn(data)) return [];
+  return fn(data) ? [] : toIssues(fn.errors ?? [], base, code);
+}
+
+function toIssues(errors: ErrorObject[], base: string, code: ErrorCode): Issue[] {
   const seen = new Set<string>();
   const issues: Issue[] = [];
-  for (const e of fn.errors ?? []) {
+  for (const e of errors) {
     // oneOf/anyOf wrappers repeat what their branches already said.
     if (e.keyword === 'oneOf' || e.keyword === 'anyOf' || e.keyword === 'if') continue;
     const { at, detail } = describe(e);
@@ -55,21 +58,40 @@ export function validateAgainst(schema: JsonSchema, data: unknown, base: string,
   return issues;
 }
 
+/**
+ * Schemas written by contributors (notification variables, app manifests, predicate schemas)
+ * each compile in an Ajv instance of their own: one product's `$id` can neither collide with
+ * nor be `$ref`erenced by another's. Compiled validators are cached by the schema's JSON.
+ */
+const embedded = new Map<string, { fn: ValidateFunction | null; problem: string | null }>();
+const EMBEDDED_CACHE_LIMIT = 500;
+
+function compileEmbedded(schema: unknown): { fn: ValidateFunction | null; problem: string | null } {
+  if (typeof schema !== 'object' || schema === null || Array.isArray(schema)) return { fn: null, problem: 'must be a JSON Schema object' };
+  const key = JSON.stringify(schema);
+  let hit = embedded.get(key);
+  if (!hit) {
+    const own = new Ajv2020({ allErrors: true, strict: false, validateFormats: true });
+    addFormats(own);
+    try {
+      hit = own.validateSchema(schema) ? { fn: own.compile(schema), problem: null } : { fn: null, problem: own.errorsText(own.errors, { dataVar: 'schema' }) };
+    } catch (err) {
+      hit = { fn: null, problem: err instanceof Error ? err.message : String(err) };
+    }
+    if (embedded.size >= EMBEDDED_CACHE_LIMIT) embedded.delete(embedded.keys().next().value!);
+    embedded.set(key, hit);
+  }
+  return hit;
+}
+
 /** Checks that a document embedded in a spec is itself a usable JSON Schema (draft 2020-12). */
 export function schemaProblem(schema: unknown): string | null {
-  if (typeof schema !== 'object' || schema === null || Array.isArray(schema)) return 'must be a JSON Schema object';
-  try {
-    if (!ajv.validateSchema(schema)) return ajv.errorsText(ajv.errors, { dataVar: 'schema' });
-    ajv.compile(schema);
-    return null;
-  } catch (err) {
-    return err instanceof Error ? err.message : String(err);
-  }
+  return compileEmbedded(schema).problem;
 }
 
 /** Validates a value against an embedded (user-supplied) schema, e.g. notification variables or an app manifest. */
-export function validateEmbedded(schema: JsonSchema, data: unknown, base: string, code: ErrorCode): Issue[] {
-  const problem = schemaProblem(schema);
-  if (problem) return [{ pointer: base, code, detail: `the registry schema is unusable: ${problem}` }];
-  return validateAgainst(schema, data, base, code);
+export function validateEmbedded(schema: unknown, data: unknown, base: string, code: ErrorCode): Issue[] {
+  const { fn, problem } = compileEmbedded(schema);
+  if (!fn) return [{ pointer: base, code, detail: `the registry schema is unusable: ${problem}` }];
+  return fn(data) ? [] : toIssues(fn.errors ?? [], base, code);
 }

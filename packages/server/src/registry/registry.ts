@@ -107,15 +107,32 @@ export class Registry {
     principal: Principal,
     opts: { approvers: string[]; changesetId?: string; existing?: StoredChangeSet },
   ): Promise<AppliedChangeSet> {
+    const applied = await this.applyDerived(() => input, principal, opts);
+    return applied!;
+  }
+
+  /**
+   * Like `apply`, but the change set is derived from the registry as it stands under the write
+   * lock (the seed: "create what is missing" must be decided after other starters finished).
+   * Returns null, storing nothing, when the derivation yields no operations.
+   */
+  async applyDerived(
+    derive: (view: Catalog) => ChangeSetInput | null,
+    principal: Principal,
+    opts: { approvers: string[]; changesetId?: string; existing?: StoredChangeSet },
+  ): Promise<AppliedChangeSet | null> {
     const at = this.#clock().toISOString();
     const id = opts.changesetId ?? opts.existing?.id ?? `cs_${randomUUID()}`;
     let result: AppliedChangeSet | undefined;
-    await this.db.transaction().execute(async (trx) => {
+    try {
+      await this.db.transaction().execute(async (trx) => {
       const sequence = await registryStore.nextSequence(trx);
       // Under the write lock: whatever other processes applied before us is now visible.
       if (sequence - 1 > this.catalog.sequence) {
         this.catalog.apply(await registryStore.entriesAfter(trx, this.catalog.sequence), sequence - 1);
       }
+      const input = derive(this.catalog);
+      if (input === null || input.operations.length === 0) throw NOTHING_TO_DO;
       const plan = planChangeSet(this.catalog, input, principal, at);
       if (plan.errors.length > 0) throw invalid(plan);
       const reasons = new Map<string, string | null>();
@@ -139,7 +156,11 @@ export class Registry {
       };
       if (!opts.existing) await registryStore.insertChangeSet(trx, changeset);
       result = { changeset, plan };
-    });
+      });
+    } catch (err) {
+      if (err === NOTHING_TO_DO) return null;
+      throw err;
+    }
     const applied = result!;
     this.catalog.apply(
       applied.plan.changes.map((c) => c.after),
@@ -149,6 +170,9 @@ export class Registry {
     return applied;
   }
 }
+
+/** Rolls back a transaction that turned out to have nothing to apply. */
+const NOTHING_TO_DO = new Error('nothing to apply');
 
 /** The error for a refused change set: 409 when only revisions are stale, 422 otherwise. */
 export function invalid(plan: Plan): CharterError {

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { operationsFor, type Operation, type Plan, type Principal } from '@charter/core';
+import { CharterError, operationsFor, type Operation, type Plan, type Principal } from '@charter/core';
 import { readEntryFiles, type FileProblem } from './entry-files.js';
 import type { AppliedChangeSet, Registry } from './registry.js';
 
@@ -33,9 +33,22 @@ export function planSeed(registry: Registry, seedDir = defaultSeedDir(), only?: 
  * `charter seed plan` and applied only on request (`charter seed apply`).
  */
 export async function applySeed(registry: Registry, opts: { seedDir?: string; only?: 'create' } = {}): Promise<AppliedChangeSet | null> {
-  const { operations, plan, problems } = planSeed(registry, opts.seedDir, opts.only);
-  if (problems.length > 0) throw new Error(`seed files are invalid: ${problems.map((p) => `${p.file}#${p.document}: ${p.detail}`).join('; ')}`);
-  if (operations.length === 0) return null;
-  if (plan.errors.length > 0) throw new Error(`seed does not validate: ${plan.errors.map((e) => `${e.pointer} ${e.code}: ${e.detail}`).join('; ')}`);
-  return registry.apply({ title: 'Seed slice', description: 'Entries loaded from seed/', operations }, SEED_PRINCIPAL, { approvers: ['seed-policy'] });
+  const files = readEntryFiles(opts.seedDir ?? defaultSeedDir());
+  if (files.problems.length > 0) throw new Error(`seed files are invalid: ${files.problems.map((p) => `${p.file}#${p.document}: ${p.detail}`).join('; ')}`);
+  const desired = files.entries.map((s) => s.entry);
+  try {
+    // Derived under the write lock, so servers starting together load the seed exactly once.
+    return await registry.applyDerived(
+      (view) => {
+        let operations = operationsFor(view, desired);
+        if (opts.only) operations = operations.filter((o) => o.op === opts.only);
+        return operations.length ? { title: 'Seed slice', description: 'Entries loaded from seed/', operations } : null;
+      },
+      SEED_PRINCIPAL,
+      { approvers: ['seed-policy'] },
+    );
+  } catch (err) {
+    if (err instanceof CharterError) throw new Error(`seed does not validate: ${err.errors.map((e) => `${e.pointer} ${e.code}: ${e.detail}`).join('; ')}`, { cause: err });
+    throw err;
+  }
 }
