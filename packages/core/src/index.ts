@@ -7,3 +7,4 @@ export * from './families/index.js';
 export * from './catalog.js';
 export * from './changeset.js';
 export * from './desired.js';
+export * from './scopes.js';

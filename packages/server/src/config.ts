@@ -9,6 +9,8 @@ export interface ServerConfig {
   /** Load the seed slice on start (creates entries the registry has never had). */
   seed: boolean;
   logLevel: string;
+  /** Catalog reads and checks need a token (platform.registry.read). */
+  privateReads: boolean;
   /** How often a server on a shared PostgreSQL looks for writes by other replicas, ms. */
   syncIntervalMs: number;
 }
@@ -25,6 +27,7 @@ export function resolveConfig(flags: Partial<ServerConfig>, env: NodeJS.ProcessE
     seedDir: flags.seedDir ?? env.CHARTER_SEED_DIR ?? undefined,
     seed: flags.seed ?? env.CHARTER_SEED !== '0',
     logLevel: flags.logLevel ?? env.CHARTER_LOG_LEVEL ?? 'info',
+    privateReads: flags.privateReads ?? env.CHARTER_PRIVATE_READS === '1',
     syncIntervalMs: flags.syncIntervalMs ?? 250,
   };
 }

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { readFileSync } from 'node:fs';
+import { TokenService } from './auth/token-service.js';
 import { buildApp } from './http/app.js';
 import { Registry } from './registry/registry.js';
 import { applySeed } from './registry/seed.js';
@@ -14,6 +15,8 @@ export interface RunningServer {
   registry: Registry;
   handle: DatabaseHandle;
   url: string;
+  /** Path of the admin token file written on first start, or null. */
+  adminTokenFile: string | null;
   close(): Promise<void>;
 }
 
@@ -37,7 +40,12 @@ export async function startServer(config: ServerConfig, opts: { clock?: () => Da
   const { handle, registry, migrations, seeded } = await openRegistry(config, opts.clock);
   if (migrations.applied.length) log(`migrated ${handle.engine} database: ${migrations.applied.join(', ')}`);
   if (seeded) log(`seed loaded: ${seeded.plan.changes.length} entries (change set ${seeded.changeset.id}, sequence ${seeded.changeset.sequence})`);
-  const app = await buildApp({ registry, engine: handle.engine, version: VERSION, logLevel: config.logLevel === 'info' ? 'warn' : config.logLevel });
+  const adminToken = await new TokenService(registry).bootstrapAdmin(config.dataDir).catch((err: unknown) => {
+    log(`no admin token created: ${err instanceof Error ? err.message : String(err)}`);
+    return null;
+  });
+  if (adminToken) log(`first start: an admin token was written to ${adminToken} (mode 0600); it is not printed`);
+  const app = await buildApp({ registry, engine: handle.engine, version: VERSION, privateReads: config.privateReads, logLevel: config.logLevel === 'info' ? 'warn' : config.logLevel });
 
   // Replicas on one PostgreSQL follow each other's writes through the sequence.
   let timer: NodeJS.Timeout | undefined;
@@ -68,6 +76,7 @@ export async function startServer(config: ServerConfig, opts: { clock?: () => Da
     app,
     registry,
     handle,
+    adminTokenFile: adminToken,
     url: `http://${host}:${port}`,
     async close() {
       if (closed) return;

@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { resolveConfig, startServer, openRegistry, planSeed, applySeed, type ServerConfig } from '@charter/server';
 import type { Command } from 'commander';
 import { EXIT, globals, outputFor } from '../context.js';
@@ -42,11 +44,14 @@ export function serverCommands(program: Command, setExit: (code: number) => void
       .option('--port <port>', 'port to listen on (env CHARTER_PORT, default 8080)')
       .option('--host <host>', 'address to bind (env CHARTER_HOST, default 127.0.0.1)')
       .option('--no-seed', 'do not load the seed slice on start')
+      .option('--private-reads', 'catalog reads and checks need a token with platform.registry.read (env CHARTER_PRIVATE_READS=1)')
       .option('--log-level <level>', 'fatal, error, warn, info, debug (env CHARTER_LOG_LEVEL)'),
-  ).action(async (flags: DbFlags & { port?: string; host?: string; seed?: boolean; logLevel?: string }) => {
+  ).action(async (flags: DbFlags & { port?: string; host?: string; seed?: boolean; logLevel?: string; privateReads?: boolean }) => {
     const cfg = config({ ...flags, port: flags.port === undefined ? undefined : Number(flags.port) } as DbFlags & Partial<ServerConfig>);
+    if (flags.privateReads) cfg.privateReads = true;
     const log = (line: string) => process.stderr.write(`charter: ${line}\n`);
     const server = await startServer(cfg, { log });
+    if (!server.adminTokenFile && existsSync(join(cfg.dataDir, 'admin-token'))) log(`admin token: ${join(cfg.dataDir, 'admin-token')} (the CLI reads it when talking to this server)`);
     log(`${server.handle.engine} database at ${server.handle.location}`);
     log(`registry at sequence ${server.registry.catalog.sequence} with ${server.registry.catalog.size} entries`);
     log(`listening on ${server.url} (API docs: ${server.url}/docs)`);

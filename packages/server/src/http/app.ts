@@ -5,7 +5,11 @@ import addFormatsModule from 'ajv-formats';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import type { Registry } from '../registry/registry.js';
+import { Auth } from '../auth/auth.js';
+import { TokenService } from '../auth/token-service.js';
+import { ChangeSets } from '../registry/changesets.js';
 import { catalogRoutes } from './catalog-routes.js';
+import { governanceRoutes } from './governance-routes.js';
 import { checkRoutes } from './check-routes.js';
 import { feedRoutes } from './feed-routes.js';
 import { opsRoutes } from './ops-routes.js';
@@ -19,6 +23,8 @@ export interface AppOptions {
   registry: Registry;
   engine: string;
   version: string;
+  /** Catalog reads and checks need a token with platform.registry.read. */
+  privateReads?: boolean;
   /** Largest accepted request body, bytes. */
   bodyLimit?: number;
   logLevel?: string;
@@ -58,8 +64,11 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
         { name: 'catalog', description: 'Browse the registry' },
         { name: 'check', description: 'The fail-closed question' },
         { name: 'feed', description: 'Snapshot and change feed' },
+        { name: 'changesets', description: 'Contribute and review registry changes' },
+        { name: 'tokens', description: 'Bearer tokens' },
         { name: 'ops', description: 'Health and metrics' },
       ],
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'a Charter token (charter_…)' } } },
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list', deepLinking: true } });
@@ -67,10 +76,13 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
 
+  app.decorateRequest('auth', null);
+  const auth = new Auth(opts.registry, { privateReads: opts.privateReads ?? false });
   opsRoutes(app, opts.registry, { engine: opts.engine, version: opts.version });
-  catalogRoutes(app, opts.registry);
-  checkRoutes(app, opts.registry);
-  feedRoutes(app, opts.registry);
+  catalogRoutes(app, opts.registry, auth);
+  checkRoutes(app, opts.registry, auth);
+  feedRoutes(app, opts.registry, auth);
+  governanceRoutes(app, { auth, tokens: new TokenService(opts.registry), changesets: new ChangeSets(opts.registry) });
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;

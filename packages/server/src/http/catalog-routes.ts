@@ -2,6 +2,7 @@ import { CharterError, FAMILIES, FAMILY_NAMES, idProblem, type Entry, type Famil
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
+import type { Auth } from '../auth/auth.js';
 import type { Registry } from '../registry/registry.js';
 import { registryStore } from '../store/registry-store.js';
 import { EntrySchema, FamilyParam, LifecycleParam, listOf, RevisionSchema } from './schemas.js';
@@ -25,8 +26,9 @@ function requireEntry(registry: Registry, family: FamilyName, id: string): Entry
   return entry;
 }
 
-export function catalogRoutes(fastify: FastifyInstance, registry: Registry): void {
+export function catalogRoutes(fastify: FastifyInstance, registry: Registry, auth: Auth): void {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  const reads = auth.reads();
   let sorted: { sequence: number; entries: Entry[] } = { sequence: -1, entries: [] };
   const sortedEntries = (): Entry[] => {
     if (sorted.sequence !== registry.catalog.sequence) {
@@ -41,6 +43,7 @@ export function catalogRoutes(fastify: FastifyInstance, registry: Registry): voi
   };
 
   app.get('/v1/families', {
+    preHandler: reads,
     schema: {
       tags: ['catalog'],
       summary: 'The registry families: spec schema, contract fields, reference fields',
@@ -56,6 +59,7 @@ export function catalogRoutes(fastify: FastifyInstance, registry: Registry): voi
   });
 
   app.get('/v1/entries', {
+    preHandler: reads,
     schema: {
       tags: ['catalog'],
       summary: 'List entries (filters, cursor pagination)',
@@ -94,6 +98,7 @@ export function catalogRoutes(fastify: FastifyInstance, registry: Registry): voi
   });
 
   app.get('/v1/entries/:family/:id', {
+    preHandler: reads,
     schema: {
       tags: ['catalog'],
       summary: 'One entry, current or at a revision',
@@ -113,6 +118,7 @@ export function catalogRoutes(fastify: FastifyInstance, registry: Registry): voi
   });
 
   app.get('/v1/entries/:family/:id/history', {
+    preHandler: reads,
     schema: {
       tags: ['catalog'],
       summary: 'Every revision of an entry, newest first, with the change set, author and approvers',
@@ -135,6 +141,7 @@ export function catalogRoutes(fastify: FastifyInstance, registry: Registry): voi
   });
 
   app.get('/v1/entries/:family/:id/dependents', {
+    preHandler: reads,
     schema: {
       tags: ['catalog'],
       summary: 'Entries whose references point at this one',

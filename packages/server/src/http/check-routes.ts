@@ -1,13 +1,16 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
+import type { Auth } from '../auth/auth.js';
 import type { Registry } from '../registry/registry.js';
 import { CheckAnswerSchema, CheckBody } from './schemas.js';
 
 /** The fail-closed question. Answered from memory: no database access on this path. */
-export function checkRoutes(fastify: FastifyInstance, registry: Registry): void {
+export function checkRoutes(fastify: FastifyInstance, registry: Registry, auth: Auth): void {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  const reads = auth.reads();
   app.post('/v1/check', {
+    preHandler: reads,
     schema: {
       tags: ['check'],
       summary: 'Are these entries usable now? Fails closed (DESIGN §3).',
@@ -18,6 +21,7 @@ export function checkRoutes(fastify: FastifyInstance, registry: Registry): void 
   });
 
   app.get('/v1/check', {
+    preHandler: reads,
     schema: {
       tags: ['check'],
       summary: 'The same check for refs given as query parameters (?ref=a&ref=b)',

@@ -1,14 +1,17 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
+import type { Auth } from '../auth/auth.js';
 import type { Registry } from '../registry/registry.js';
 import { registryStore } from '../store/registry-store.js';
 import { RevisionSchema } from './schemas.js';
 
 /** Snapshot and change feed: how the SDK and other services follow the catalog. */
-export function feedRoutes(fastify: FastifyInstance, registry: Registry): void {
+export function feedRoutes(fastify: FastifyInstance, registry: Registry, auth: Auth): void {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  const reads = auth.reads();
   app.get('/v1/snapshot', {
+    preHandler: reads,
     schema: {
       tags: ['feed'],
       summary: 'Every entry at one sequence. ETag is the sequence; If-None-Match answers 304.',
@@ -33,6 +36,7 @@ export function feedRoutes(fastify: FastifyInstance, registry: Registry): void {
   });
 
   app.get('/v1/changes', {
+    preHandler: reads,
     schema: {
       tags: ['feed'],
       summary: 'Long-poll change feed: revisions applied after a sequence',

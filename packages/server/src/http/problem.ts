@@ -12,7 +12,9 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   NOT_FOUND: 404,
   UNAUTHENTICATED: 401,
   FORBIDDEN: 403,
+  SELF_APPROVAL: 403,
   NAMESPACE_DENIED: 403,
+  CHANGESET_STATE: 409,
   REVISION_MISMATCH: 409,
   ENTRY_EXISTS: 409,
   PAYLOAD_TOO_LARGE: 413,
@@ -82,6 +84,7 @@ function validationIssues(err: FastifyError): Issue[] {
 export function errorHandler(err: FastifyError | CharterError | Error, req: FastifyRequest, reply: FastifyReply): FastifyReply {
   if (err instanceof CharterError) {
     const status = statusFor(err.code);
+    if (status === 401) reply.header('www-authenticate', 'Bearer realm="charter"');
     return sendProblem(reply, problem(status, err.code, err.message, err.errors, err.extra ?? {}));
   }
   const fe = err as FastifyError;

@@ -131,6 +131,11 @@ export class Registry {
       if (sequence - 1 > this.catalog.sequence) {
         this.catalog.apply(await registryStore.entriesAfter(trx, this.catalog.sequence), sequence - 1);
       }
+      if (opts.existing) {
+        // Under the write lock: a change set is applied once, and only when approved.
+        const row = await registryStore.changeSet(trx, opts.existing.id);
+        if (row?.status !== 'approved') throw new CharterError('CHANGESET_STATE', `change set ${opts.existing.id} is ${row?.status ?? 'unknown'}; only an approved change set can be applied`);
+      }
       const input = derive(this.catalog);
       if (input === null || input.operations.length === 0) throw NOTHING_TO_DO;
       const plan = planChangeSet(this.catalog, input, principal, at);
@@ -146,15 +151,18 @@ export class Registry {
         description: input.description ?? '',
         author: opts.existing?.author ?? principal.name,
         author_product: opts.existing?.author_product ?? principal.product,
+        author_admin: opts.existing?.author_admin ?? principal.admin,
         status: 'applied',
         operations: input.operations,
         plan: plan.changes,
         approvals: opts.existing?.approvals ?? opts.approvers.map((p) => ({ principal: p, at })),
+        rejection: null,
         sequence,
         created_at: opts.existing?.created_at ?? at,
         updated_at: at,
       };
-      if (!opts.existing) await registryStore.insertChangeSet(trx, changeset);
+      if (opts.existing) await registryStore.updateChangeSet(trx, id, { status: 'applied', plan: changeset.plan, sequence, updated_at: at });
+      else await registryStore.insertChangeSet(trx, changeset);
       result = { changeset, plan };
       });
     } catch (err) {

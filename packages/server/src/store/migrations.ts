@@ -73,6 +73,26 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('changesets_status').on('changesets').columns(['status', 'created_at']).execute();
     },
   },
+  '0002_tokens': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('tokens')
+        .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
+        // SHA-256 of the secret: the token itself is shown once and never stored.
+        .addColumn('hash', 'varchar(64)', (c) => c.notNull().unique())
+        .addColumn('principal', 'varchar(200)', (c) => c.notNull())
+        .addColumn('product', 'varchar(128)')
+        .addColumn('scopes', 'text', (c) => c.notNull())
+        .addColumn('description', 'text', (c) => c.notNull())
+        .addColumn('expires_at', 'varchar(40)')
+        .addColumn('created_at', 'varchar(40)', (c) => c.notNull())
+        .addColumn('created_by', 'varchar(200)', (c) => c.notNull())
+        .addColumn('revoked_at', 'varchar(40)')
+        .execute();
+      await db.schema.alterTable('changesets').addColumn('author_admin', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+      await db.schema.alterTable('changesets').addColumn('rejection', 'text').execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

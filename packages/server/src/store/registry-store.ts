@@ -1,5 +1,6 @@
 import type { Entry, PlannedChange, Revision } from '@charter/core';
 import { sql, type Kysely, type Transaction } from 'kysely';
+import type { Selectable } from 'kysely';
 import type { Database } from './schema.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
@@ -10,10 +11,13 @@ export interface StoredChangeSet {
   description: string;
   author: string;
   author_product: string | null;
+  author_admin: boolean;
   status: 'open' | 'approved' | 'applied' | 'rejected';
   operations: unknown[];
   plan: unknown;
   approvals: { principal: string; at: string; comment?: string }[];
+  /** Who rejected it, when and why. */
+  rejection: { principal: string; at: string; reason: string } | null;
   sequence: number | null;
   created_at: string;
   updated_at: string;
@@ -35,17 +39,19 @@ function toRevision(r: Database['revisions']): Revision {
   };
 }
 
-function toChangeSet(r: Database['changesets']): StoredChangeSet {
+function toChangeSet(r: Selectable<Database['changesets']>): StoredChangeSet {
   return {
     id: r.id,
     title: r.title,
     description: r.description,
     author: r.author,
     author_product: r.author_product,
+    author_admin: Number(r.author_admin) === 1,
     status: r.status as StoredChangeSet['status'],
     operations: JSON.parse(r.operations) as unknown[],
     plan: JSON.parse(r.plan),
     approvals: JSON.parse(r.approvals) as StoredChangeSet['approvals'],
+    rejection: r.rejection ? (JSON.parse(r.rejection) as StoredChangeSet['rejection']) : null,
     sequence: r.sequence === null ? null : Number(r.sequence),
     created_at: r.created_at,
     updated_at: r.updated_at,
@@ -163,15 +169,39 @@ export const registryStore = {
         description: cs.description,
         author: cs.author,
         author_product: cs.author_product,
+        author_admin: cs.author_admin ? 1 : 0,
         status: cs.status,
         operations: JSON.stringify(cs.operations),
         plan: JSON.stringify(cs.plan),
         approvals: JSON.stringify(cs.approvals),
+        rejection: cs.rejection ? JSON.stringify(cs.rejection) : null,
         sequence: cs.sequence,
         created_at: cs.created_at,
         updated_at: cs.updated_at,
       })
       .execute();
+  },
+
+  async updateChangeSet(db: Db, id: string, set: Partial<Pick<StoredChangeSet, 'status' | 'plan' | 'approvals' | 'sequence' | 'updated_at' | 'rejection'>>): Promise<void> {
+    const values: Record<string, unknown> = {};
+    if (set.status !== undefined) values.status = set.status;
+    if (set.plan !== undefined) values.plan = JSON.stringify(set.plan);
+    if (set.approvals !== undefined) values.approvals = JSON.stringify(set.approvals);
+    if (set.sequence !== undefined) values.sequence = set.sequence;
+    if (set.updated_at !== undefined) values.updated_at = set.updated_at;
+    if (set.rejection !== undefined) values.rejection = set.rejection ? JSON.stringify(set.rejection) : null;
+    await db.updateTable('changesets').set(values).where('id', '=', id).execute();
+  },
+
+  async changeSets(db: Db, opts: { status?: string; before?: { created_at: string; id: string }; limit: number }): Promise<StoredChangeSet[]> {
+    let q = db.selectFrom('changesets').selectAll();
+    if (opts.status) q = q.where('status', '=', opts.status);
+    if (opts.before) {
+      const b = opts.before;
+      q = q.where((eb) => eb.or([eb('created_at', '<', b.created_at), eb.and([eb('created_at', '=', b.created_at), eb('id', '<', b.id)])]));
+    }
+    const rows = await q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(opts.limit).execute();
+    return rows.map(toChangeSet);
   },
 
   async changeSet(db: Db, id: string): Promise<StoredChangeSet | undefined> {

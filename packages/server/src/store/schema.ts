@@ -45,6 +45,8 @@ export interface ChangesetsTable {
   description: string;
   author: string;
   author_product: string | null;
+  author_admin: ColumnType<number, number | undefined, number>;
+  rejection: ColumnType<string | null, string | null | undefined, string | null>;
   status: string;
   operations: string;
   plan: string;
@@ -54,7 +56,21 @@ export interface ChangesetsTable {
   updated_at: string;
 }
 
+export interface TokensTable {
+  id: string;
+  hash: string;
+  principal: string;
+  product: string | null;
+  scopes: string;
+  description: string;
+  expires_at: string | null;
+  created_at: string;
+  created_by: string;
+  revoked_at: string | null;
+}
+
 export interface Database {
+  tokens: TokensTable;
   registry_state: RegistryStateTable;
   entries: EntriesTable;
   revisions: RevisionsTable;

@@ -1,0 +1,65 @@
+import { CharterError, effectiveScopes, SCOPES, type Principal } from '@charter/core';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Registry } from '../registry/registry.js';
+import { tokenStore, type TokenRecord } from './tokens.js';
+
+/** Who is calling and what they may do, decided per request against the live registry. */
+export interface AuthContext {
+  token: TokenRecord;
+  scopes: Set<string>;
+  principal: Principal;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    auth: AuthContext | null;
+  }
+}
+
+export class Auth {
+  readonly #registry: Registry;
+  readonly privateReads: boolean;
+
+  constructor(registry: Registry, opts: { privateReads: boolean }) {
+    this.#registry = registry;
+    this.privateReads = opts.privateReads;
+  }
+
+  /** Resolves the bearer token. Revocation and expiry are read from the database on every request. */
+  async authenticate(req: FastifyRequest): Promise<AuthContext> {
+    const header = req.headers.authorization;
+    if (!header) throw new CharterError('UNAUTHENTICATED', 'this request needs a bearer token (Authorization: Bearer charter_…)');
+    const m = /^Bearer\s+(\S+)$/i.exec(header);
+    if (!m) throw new CharterError('UNAUTHENTICATED', 'the Authorization header must be "Bearer <token>"');
+    const token = await tokenStore.byToken(this.#registry.db, m[1]!);
+    const now = this.#registry.now();
+    if (!token) throw new CharterError('UNAUTHENTICATED', 'the token is not valid');
+    if (token.revoked_at) throw new CharterError('UNAUTHENTICATED', `token ${token.id} was revoked at ${token.revoked_at}`);
+    if (token.expires_at && Date.parse(token.expires_at) <= now.getTime()) throw new CharterError('UNAUTHENTICATED', `token ${token.id} expired at ${token.expires_at}`);
+    const scopes = effectiveScopes(this.#registry.catalog, token.scopes, now.getTime());
+    return { token, scopes, principal: { name: token.principal, product: token.product, admin: scopes.has(SCOPES.admin) } };
+  }
+
+  /** A preHandler that lets the request through only with `scope` (401 without a token, 403 without the scope). */
+  require(scope: string) {
+    return async (req: FastifyRequest, _reply: FastifyReply): Promise<void> => {
+      const auth = await this.authenticate(req);
+      if (!auth.scopes.has(scope)) {
+        const held = auth.token.scopes.length ? auth.token.scopes.join(', ') : 'none';
+        throw new CharterError('FORBIDDEN', `this needs ${scope}; token ${auth.token.id} grants ${[...auth.scopes].join(', ') || 'nothing'} (holds: ${held}; a scope that is not active in the registry grants nothing)`, {
+          errors: [{ pointer: '', code: 'FORBIDDEN', detail: `missing scope ${scope}` }],
+          extra: { required_scope: scope },
+        });
+      }
+      req.auth = auth;
+    };
+  }
+
+  /** For public reads: passes everyone unless the server runs with --private-reads. */
+  reads() {
+    const guard = this.require(SCOPES.read);
+    return async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
+      if (this.privateReads) await guard(req, reply);
+    };
+  }
+}

@@ -1,0 +1,111 @@
+import { CharterError, PLATFORM_PRODUCT, SCOPES, checkEntry, tryParseRef, type Issue } from '@charter/core';
+import { chmodSync, existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Registry } from '../registry/registry.js';
+import { newToken, tokenStore, type TokenRecord } from './tokens.js';
+
+export interface TokenRequest {
+  principal: string;
+  product?: string | null;
+  scopes: string[];
+  description?: string;
+  /** Lifetime such as 30d, 12h; or omit for no expiry. */
+  expires_in?: string;
+}
+
+export interface CreatedToken {
+  id: string;
+  token: string;
+  principal: string;
+  product: string | null;
+  scopes: string[];
+  expires_at: string | null;
+}
+
+const UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+
+/** Parses 30d / 12h / 90m; null when malformed. */
+export function parseDuration(s: string): number | null {
+  const m = /^([1-9][0-9]{0,5})([smhdw])$/.exec(s);
+  return m ? Number(m[1]) * UNITS[m[2]!]! : null;
+}
+
+/** Token use cases. Only scopes that are live platform scope entries can be granted. */
+export class TokenService {
+  readonly #registry: Registry;
+
+  constructor(registry: Registry) {
+    this.#registry = registry;
+  }
+
+  validate(req: TokenRequest): Issue[] {
+    const issues: Issue[] = [];
+    const now = this.#registry.now().getTime();
+    req.scopes.forEach((ref, i) => {
+      const p = tryParseRef(ref);
+      const entry = p?.family === 'scope' ? this.#registry.catalog.get('scope', p.id) : undefined;
+      if (!p || p.family !== 'scope') issues.push({ pointer: `/scopes/${i}`, code: 'INVALID_TOKEN_REQUEST', detail: `'${ref}' is not a scope reference (scope:platform.…)` });
+      else if (!entry) issues.push({ pointer: `/scopes/${i}`, code: 'INVALID_TOKEN_REQUEST', detail: `${ref} is not in the registry` });
+      else if (entry.owner !== PLATFORM_PRODUCT) issues.push({ pointer: `/scopes/${i}`, code: 'INVALID_TOKEN_REQUEST', detail: `${ref} belongs to product ${entry.owner}; tokens carry scopes of product platform` });
+      else if (!checkEntry(ref, entry, now).allowed) issues.push({ pointer: `/scopes/${i}`, code: 'INVALID_TOKEN_REQUEST', detail: `${ref} is ${entry.lifecycle}: it would grant nothing` });
+    });
+    if (req.product != null) {
+      const product = this.#registry.catalog.get('product', req.product);
+      if (!product || !checkEntry(`product:${req.product}`, product, now).allowed) issues.push({ pointer: '/product', code: 'INVALID_TOKEN_REQUEST', detail: `product '${req.product}' is not an active product` });
+    }
+    if (req.expires_in !== undefined && parseDuration(req.expires_in) === null) issues.push({ pointer: '/expires_in', code: 'INVALID_TOKEN_REQUEST', detail: 'a lifetime such as 30d, 12h or 90m' });
+    return issues;
+  }
+
+  async create(req: TokenRequest, createdBy: string): Promise<CreatedToken> {
+    const issues = this.validate(req);
+    if (issues.length) throw new CharterError('INVALID_TOKEN_REQUEST', `the token request has ${issues.length} problem(s)`, { errors: issues });
+    const now = this.#registry.now();
+    const { id, token, hash } = newToken();
+    const ttl = req.expires_in ? parseDuration(req.expires_in)! : null;
+    const record: TokenRecord = {
+      id,
+      principal: req.principal,
+      product: req.product ?? null,
+      scopes: [...new Set(req.scopes)],
+      description: req.description ?? '',
+      expires_at: ttl === null ? null : new Date(now.getTime() + ttl).toISOString(),
+      created_at: now.toISOString(),
+      created_by: createdBy,
+      revoked_at: null,
+    };
+    await tokenStore.insert(this.#registry.db, record, hash);
+    return { id, token, principal: record.principal, product: record.product, scopes: record.scopes, expires_at: record.expires_at };
+  }
+
+  async revoke(id: string): Promise<TokenRecord> {
+    const existing = await tokenStore.byId(this.#registry.db, id);
+    if (!existing) throw new CharterError('NOT_FOUND', `no token ${id}`);
+    if (!existing.revoked_at) await tokenStore.revoke(this.#registry.db, id, this.#registry.now().toISOString());
+    return (await tokenStore.byId(this.#registry.db, id))!;
+  }
+
+  list(): Promise<TokenRecord[]> {
+    return tokenStore.list(this.#registry.db);
+  }
+
+  /**
+   * First start of a fresh data directory: an admin token goes to `<dataDir>/admin-token`
+   * (mode 0600). Only the path is ever printed. Returns the path when it made one.
+   */
+  async bootstrapAdmin(dataDir: string): Promise<string | null> {
+    const file = join(dataDir, 'admin-token');
+    if (existsSync(file) || (await tokenStore.count(this.#registry.db)) > 0) return null;
+    const created = await this.create(
+      {
+        principal: 'admin',
+        scopes: [SCOPES.admin, SCOPES.tokens, SCOPES.register, SCOPES.attach, SCOPES.releaseApprove, SCOPES.promote, SCOPES.auditRead, SCOPES.read],
+        description: 'created on first start; keep it secret, create narrower tokens for daily use',
+      },
+      'charter',
+    );
+    writeFileSync(file, created.token + '\n', { mode: 0o600, flag: 'wx' });
+    chmodSync(file, 0o600);
+    return file;
+  }
+}
