@@ -8,3 +8,5 @@ export * from './catalog.js';
 export * from './changeset.js';
 export * from './desired.js';
 export * from './scopes.js';
+export * from './audit/index.js';
+export * from './evidence/index.js';

@@ -40,11 +40,15 @@ export class Auth {
     return { token, scopes, principal: { name: token.principal, product: token.product, admin: scopes.has(SCOPES.admin) } };
   }
 
-  /** A preHandler that lets the request through only with `scope` (401 without a token, 403 without the scope). */
+  /**
+   * A preHandler that lets the request through only with `scope` (401 without a token, 403
+   * without the scope). platform.registry.admin is always accepted too, so disabling a scope
+   * entry (the kill switch) never locks the registry admins out of re-enabling it.
+   */
   require(scope: string) {
     return async (req: FastifyRequest, _reply: FastifyReply): Promise<void> => {
       const auth = await this.authenticate(req);
-      if (!auth.scopes.has(scope)) {
+      if (!auth.scopes.has(scope) && !auth.scopes.has(SCOPES.admin)) {
         const held = auth.token.scopes.length ? auth.token.scopes.join(', ') : 'none';
         throw new CharterError('FORBIDDEN', `this needs ${scope}; token ${auth.token.id} grants ${[...auth.scopes].join(', ') || 'nothing'} (holds: ${held}; a scope that is not active in the registry grants nothing)`, {
           errors: [{ pointer: '', code: 'FORBIDDEN', detail: `missing scope ${scope}` }],
