@@ -6,6 +6,8 @@ export interface ServerConfig {
   dataDir: string;
   databaseUrl: string | undefined;
   seedDir: string | undefined;
+  /** The Ed25519 key that signs audit checkpoints (default <dataDir>/log-key.pem). */
+  logKeyFile: string | undefined;
   /** Load the seed slice on start (creates entries the registry has never had). */
   seed: boolean;
   logLevel: string;
@@ -25,6 +27,7 @@ export function resolveConfig(flags: Partial<ServerConfig>, env: NodeJS.ProcessE
     dataDir: resolve(flags.dataDir ?? env.CHARTER_DATA_DIR ?? '.charter'),
     databaseUrl: flags.databaseUrl ?? env.CHARTER_DATABASE_URL ?? undefined,
     seedDir: flags.seedDir ?? env.CHARTER_SEED_DIR ?? undefined,
+    logKeyFile: flags.logKeyFile ?? env.CHARTER_LOG_KEY_FILE ?? undefined,
     seed: flags.seed ?? env.CHARTER_SEED !== '0',
     logLevel: flags.logLevel ?? env.CHARTER_LOG_LEVEL ?? 'info',
     privateReads: flags.privateReads ?? env.CHARTER_PRIVATE_READS === '1',

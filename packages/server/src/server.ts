@@ -1,5 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadOrCreateLogKey } from './audit/log-key.js';
 import { TokenService } from './auth/token-service.js';
 import { buildApp } from './http/app.js';
 import { Registry } from './registry/registry.js';
@@ -21,11 +23,12 @@ export interface RunningServer {
 }
 
 /** Opens the database, migrates, loads the catalog and (optionally) the seed. Shared by serve, seed and tests. */
-export async function openRegistry(config: Pick<ServerConfig, 'dataDir' | 'databaseUrl' | 'seed' | 'seedDir'>, clock?: () => Date) {
+export async function openRegistry(config: Pick<ServerConfig, 'dataDir' | 'databaseUrl' | 'seed' | 'seedDir'> & { logKeyFile?: string | undefined }, clock?: () => Date) {
   const handle = openDatabase(config);
   try {
     const migrations = await migrateToLatest(handle.db);
-    const registry = new Registry(handle, clock);
+    const logKey = loadOrCreateLogKey(config.logKeyFile ?? join(config.dataDir, 'log-key.pem'));
+    const registry = new Registry(handle, logKey, clock);
     await registry.load();
     const seeded = config.seed ? await applySeed(registry, { seedDir: config.seedDir, only: 'create' }) : null;
     return { handle, registry, migrations, seeded };

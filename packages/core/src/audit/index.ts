@@ -37,3 +37,7 @@ export type {
   NoteVerifier,
   SignedNote,
 } from './checkpoint.js';
+export { canonicalJson, jsonDigest, eventBytes, eventLeafHash } from './event.js';
+export type { AuditEvent } from './event.js';
+export { LogVerifier, readCheckpoint, checkConsistency } from './verify-log.js';
+export type { ServedEvent, LogProblem, LogVerification } from './verify-log.js';

@@ -1,7 +1,7 @@
 import { CharterError, PLATFORM_PRODUCT, SCOPES, checkEntry, tryParseRef, type Issue } from '@charter/core';
 import { chmodSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Registry } from '../registry/registry.js';
+import { ACTIONS, type Actor, type Registry } from '../registry/registry.js';
 import { newToken, tokenStore, type TokenRecord } from './tokens.js';
 
 export interface TokenRequest {
@@ -57,7 +57,8 @@ export class TokenService {
     return issues;
   }
 
-  async create(req: TokenRequest, createdBy: string): Promise<CreatedToken> {
+  async create(req: TokenRequest, actor: Actor): Promise<CreatedToken> {
+    const createdBy = actor.principal.name;
     const issues = this.validate(req);
     if (issues.length) throw new CharterError('INVALID_TOKEN_REQUEST', `the token request has ${issues.length} problem(s)`, { errors: issues });
     const now = this.#registry.now();
@@ -74,14 +75,23 @@ export class TokenService {
       created_by: createdBy,
       revoked_at: null,
     };
-    await tokenStore.insert(this.#registry.db, record, hash);
+    await this.#registry.mutate(actor, ACTIONS.tokenCreate, async (trx) => {
+      await tokenStore.insert(trx, record, hash);
+      // The event names the token id and its grants, never the secret.
+      return { value: null, subject: [id], details: { token: id, principal: record.principal, product: record.product, scopes: record.scopes, expires_at: record.expires_at } };
+    });
     return { id, token, principal: record.principal, product: record.product, scopes: record.scopes, expires_at: record.expires_at };
   }
 
-  async revoke(id: string): Promise<TokenRecord> {
+  async revoke(id: string, actor: Actor): Promise<TokenRecord> {
     const existing = await tokenStore.byId(this.#registry.db, id);
     if (!existing) throw new CharterError('NOT_FOUND', `no token ${id}`);
-    if (!existing.revoked_at) await tokenStore.revoke(this.#registry.db, id, this.#registry.now().toISOString());
+    if (!existing.revoked_at) {
+      await this.#registry.mutate(actor, ACTIONS.tokenRevoke, async (trx, at) => {
+        await tokenStore.revoke(trx, id, at);
+        return { value: null, subject: [id], details: { token: id, principal: existing.principal } };
+      });
+    }
     return (await tokenStore.byId(this.#registry.db, id))!;
   }
 
@@ -102,7 +112,7 @@ export class TokenService {
         scopes: [SCOPES.admin, SCOPES.tokens, SCOPES.register, SCOPES.attach, SCOPES.releaseApprove, SCOPES.promote, SCOPES.auditRead, SCOPES.read],
         description: 'created on first start; keep it secret, create narrower tokens for daily use',
       },
-      'charter',
+      { principal: { name: 'charter', product: null, admin: true }, requestId: null },
     );
     writeFileSync(file, created.token + '\n', { mode: 0o600, flag: 'wx' });
     chmodSync(file, 0o600);

@@ -8,6 +8,7 @@ import type { Registry } from '../registry/registry.js';
 import { Auth } from '../auth/auth.js';
 import { TokenService } from '../auth/token-service.js';
 import { ChangeSets } from '../registry/changesets.js';
+import { auditRoutes } from './audit-routes.js';
 import { catalogRoutes } from './catalog-routes.js';
 import { governanceRoutes } from './governance-routes.js';
 import { checkRoutes } from './check-routes.js';
@@ -66,6 +67,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
         { name: 'feed', description: 'Snapshot and change feed' },
         { name: 'changesets', description: 'Contribute and review registry changes' },
         { name: 'tokens', description: 'Bearer tokens' },
+        { name: 'audit', description: 'The tamper-evident audit log' },
         { name: 'ops', description: 'Health and metrics' },
       ],
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'a Charter token (charter_…)' } } },
@@ -83,6 +85,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   checkRoutes(app, opts.registry, auth);
   feedRoutes(app, opts.registry, auth);
   governanceRoutes(app, { auth, tokens: new TokenService(opts.registry), changesets: new ChangeSets(opts.registry) });
+  auditRoutes(app, { auth, audit: opts.registry.audit });
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;

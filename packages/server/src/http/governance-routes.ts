@@ -1,10 +1,11 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { changeSetInputSchema, SCOPES, type ChangeSetInput } from '@charter/core';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { Auth } from '../auth/auth.js';
 import type { TokenService } from '../auth/token-service.js';
 import type { ChangeSets } from '../registry/changesets.js';
+import type { Actor } from '../registry/registry.js';
 
 const ChangeSetId = Type.Object({ id: Type.String({ pattern: '^cs_[0-9a-f-]{36}$' }) });
 const TokenId = Type.Object({ id: Type.String({ pattern: '^tok_[0-9a-f]{16}$' }) });
@@ -20,6 +21,11 @@ const TokenMeta = Type.Object({
   created_by: Type.String(),
   revoked_at: Type.Union([Type.String(), Type.Null()]),
 });
+
+/** The authenticated principal and the request id, for the audit log. */
+export function actorOf(req: FastifyRequest): Actor {
+  return { principal: req.auth!.principal, requestId: String(req.id) };
+}
 
 function encodeCursor(cs: { created_at: string; id: string }): string {
   return Buffer.from(JSON.stringify([cs.created_at, cs.id])).toString('base64url');
@@ -62,7 +68,7 @@ export function governanceRoutes(fastify: FastifyInstance, deps: { auth: Auth; t
         }),
       },
     },
-    handler: async (req, reply) => reply.code(201).send(await tokens.create(req.body, req.auth!.principal.name)),
+    handler: async (req, reply) => reply.code(201).send(await tokens.create(req.body, actorOf(req))),
   });
 
   app.get('/v1/tokens', {
@@ -74,7 +80,7 @@ export function governanceRoutes(fastify: FastifyInstance, deps: { auth: Auth; t
   app.delete('/v1/tokens/:id', {
     preHandler: auth.require(SCOPES.tokens),
     schema: { tags: ['tokens'], summary: 'Revoke a token (effective on the next request)', security: [{ bearer: [] }], params: TokenId, response: { 200: TokenMeta } },
-    handler: async (req) => tokens.revoke(req.params.id),
+    handler: async (req) => tokens.revoke(req.params.id, actorOf(req)),
   });
 
   app.post('/v1/changesets', {
@@ -90,7 +96,7 @@ export function governanceRoutes(fastify: FastifyInstance, deps: { auth: Auth; t
     // The body schema above documents the shape; core validates it so all problems are reported together.
     attachValidation: true,
     handler: async (req, reply) => {
-      const { changeset, plan } = await changesets.submit(req.body, req.auth!.principal, req.query.dry_run === true);
+      const { changeset, plan } = await changesets.submit(req.body, actorOf(req), req.query.dry_run === true);
       if (!changeset) return reply.code(200).send({ dry_run: true, plan: plan.changes, errors: [] });
       return reply.code(201).send(changeset);
     },
@@ -131,7 +137,7 @@ export function governanceRoutes(fastify: FastifyInstance, deps: { auth: Auth; t
       params: ChangeSetId,
       body: Type.Optional(Type.Object({ comment: Type.Optional(Type.String({ maxLength: 2000 })) }, { additionalProperties: false })),
     },
-    handler: async (req) => changesets.approve(req.params.id, req.auth!.principal, req.body?.comment),
+    handler: async (req) => changesets.approve(req.params.id, actorOf(req), req.body?.comment),
   });
 
   app.post('/v1/changesets/:id/reject', {
@@ -143,12 +149,12 @@ export function governanceRoutes(fastify: FastifyInstance, deps: { auth: Auth; t
       params: ChangeSetId,
       body: Type.Object({ reason: Type.String({ minLength: 1, maxLength: 2000 }) }, { additionalProperties: false }),
     },
-    handler: async (req) => changesets.reject(req.params.id, req.auth!.principal, req.body.reason),
+    handler: async (req) => changesets.reject(req.params.id, actorOf(req), req.body.reason),
   });
 
   app.post('/v1/changesets/:id/apply', {
     preHandler: auth.require(SCOPES.propose),
     schema: { tags: ['changesets'], summary: 'Apply an approved change set: re-validated, all operations or none', security: [{ bearer: [] }], params: ChangeSetId },
-    handler: async (req) => changesets.apply(req.params.id),
+    handler: async (req) => changesets.apply(req.params.id, actorOf(req)),
   });
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { CharterError, type ChangeSetInput, type Plan, type Principal } from '@charter/core';
 import { registryStore, type StoredChangeSet } from '../store/registry-store.js';
-import { invalid, type Registry } from './registry.js';
+import { ACTIONS, invalid, type Actor, type Registry } from './registry.js';
 
 /** A change set as the API shows it (DESIGN §9 shape). */
 export interface ChangeSetView extends StoredChangeSet {
@@ -21,7 +21,8 @@ export class ChangeSets {
   }
 
   /** Validates and stores an open change set; with dryRun, returns the plan and stores nothing. */
-  async submit(input: ChangeSetInput, author: Principal, dryRun: boolean): Promise<{ changeset: StoredChangeSet | null; plan: Plan }> {
+  async submit(input: ChangeSetInput, actor: Actor, dryRun: boolean): Promise<{ changeset: StoredChangeSet | null; plan: Plan }> {
+    const author = actor.principal;
     const plan = this.#registry.plan(input, author);
     if (plan.errors.length > 0) throw invalid(plan);
     if (dryRun) return { changeset: null, plan };
@@ -42,7 +43,10 @@ export class ChangeSets {
       created_at: at,
       updated_at: at,
     };
-    await registryStore.insertChangeSet(this.#registry.db, changeset);
+    await this.#registry.mutate(actor, ACTIONS.changesetSubmit, async (trx) => {
+      await registryStore.insertChangeSet(trx, changeset);
+      return { value: null, subject: [changeset.id], details: { changeset: changeset.id, title: changeset.title, operations: changeset.operations } };
+    });
     return { changeset, plan };
   }
 
@@ -61,7 +65,8 @@ export class ChangeSets {
   }
 
   /** Approval by a principal holding platform.registry.approve who is not the author. */
-  async approve(id: string, approver: Principal, comment?: string): Promise<StoredChangeSet> {
+  async approve(id: string, actor: Actor, comment?: string): Promise<StoredChangeSet> {
+    const approver = actor.principal;
     const cs = await this.#open(id);
     if (cs.author === approver.name) {
       throw new CharterError('SELF_APPROVAL', `${approver.name} is the author of ${id}: a change set needs approval by someone else`);
@@ -70,26 +75,32 @@ export class ChangeSets {
       cs.approvals.push({ principal: approver.name, at: this.#registry.now().toISOString(), ...(comment ? { comment } : {}) });
     }
     const updated_at = this.#registry.now().toISOString();
-    await registryStore.updateChangeSet(this.#registry.db, id, { status: 'approved', approvals: cs.approvals, updated_at });
+    await this.#registry.mutate(actor, ACTIONS.changesetApprove, async (trx) => {
+      await registryStore.updateChangeSet(trx, id, { status: 'approved', approvals: cs.approvals, updated_at });
+      return { value: null, subject: [id], details: { changeset: id, approver: approver.name, comment: comment ?? null } };
+    });
     return { ...cs, status: 'approved', updated_at };
   }
 
-  async reject(id: string, reviewer: Principal, reason: string): Promise<StoredChangeSet> {
+  async reject(id: string, actor: Actor, reason: string): Promise<StoredChangeSet> {
     const cs = await this.#open(id);
     const at = this.#registry.now().toISOString();
-    const rejection = { principal: reviewer.name, at, reason };
-    await registryStore.updateChangeSet(this.#registry.db, id, { status: 'rejected', rejection, updated_at: at });
+    const rejection = { principal: actor.principal.name, at, reason };
+    await this.#registry.mutate(actor, ACTIONS.changesetReject, async (trx) => {
+      await registryStore.updateChangeSet(trx, id, { status: 'rejected', rejection, updated_at: at });
+      return { value: null, subject: [id], details: { changeset: id, reason } };
+    });
     return { ...cs, status: 'rejected', rejection, updated_at: at };
   }
 
   /** Re-validates against the registry as it is now and applies every operation or none. */
-  async apply(id: string): Promise<StoredChangeSet> {
+  async apply(id: string, actor: Actor): Promise<StoredChangeSet> {
     const cs = await registryStore.changeSet(this.#registry.db, id);
     if (!cs) throw new CharterError('NOT_FOUND', `no change set ${id}`);
     if (cs.status !== 'approved') {
       throw new CharterError('CHANGESET_STATE', `change set ${id} is ${cs.status}; ${cs.status === 'open' ? 'it needs an approval by someone other than its author first' : 'only an approved change set can be applied'}`);
     }
-    const applied = await this.#registry.apply(this.#input(cs), this.#author(cs), { approvers: cs.approvals.map((a) => a.principal), existing: cs });
+    const applied = await this.#registry.apply(this.#input(cs), this.#author(cs), { approvers: cs.approvals.map((a) => a.principal), existing: cs, requestId: actor.requestId });
     return applied.changeset;
   }
 

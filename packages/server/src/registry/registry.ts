@@ -9,13 +9,38 @@ import {
   type Plan,
   type Principal,
 } from '@charter/core';
+import type { Transaction } from 'kysely';
+import { AuditLog, type AuditRecord, type StoredEvent } from '../audit/audit-log.js';
+import type { LogKey } from '../audit/log-key.js';
 import type { DatabaseHandle } from '../store/db.js';
+import type { Database } from '../store/schema.js';
 import { registryStore, type StoredChangeSet } from '../store/registry-store.js';
 
 export interface AppliedChangeSet {
   changeset: StoredChangeSet;
   plan: Plan;
+  audit: StoredEvent;
 }
+
+/** Who did it, for the audit log. */
+export interface Actor {
+  principal: Principal;
+  requestId: string | null;
+}
+
+export const ACTIONS = {
+  changesetSubmit: 'audit-action:platform.changeset.submit',
+  changesetApprove: 'audit-action:platform.changeset.approve',
+  changesetReject: 'audit-action:platform.changeset.reject',
+  changesetApply: 'audit-action:platform.changeset.apply',
+  seedApply: 'audit-action:platform.seed.apply',
+  tokenCreate: 'audit-action:platform.token.create',
+  tokenRevoke: 'audit-action:platform.token.revoke',
+  artifactRegister: 'audit-action:platform.artifact.register',
+  evidenceAttach: 'audit-action:platform.evidence.attach',
+  approvalRecord: 'audit-action:platform.approval.record',
+  promotionDecide: 'audit-action:platform.promotion.decide',
+} as const;
 
 /**
  * The registry use cases. Reads are answered from the in-memory catalog (the hot path never
@@ -24,14 +49,34 @@ export interface AppliedChangeSet {
  */
 export class Registry {
   readonly catalog = new Catalog();
+  readonly audit: AuditLog;
   readonly #handle: DatabaseHandle;
   readonly #clock: () => Date;
   #waiters = new Set<() => void>();
   #snapshot: { sequence: number; body: string } | null = null;
 
-  constructor(handle: DatabaseHandle, clock: () => Date = () => new Date()) {
+  constructor(handle: DatabaseHandle, logKey: LogKey, clock: () => Date = () => new Date()) {
     this.#handle = handle;
     this.#clock = clock;
+    this.audit = new AuditLog(handle.db, this.catalog, logKey);
+  }
+
+  /**
+   * Runs a mutation and its audit event in one transaction: no change without its event, no
+   * event without its change. The action is checked first (fail closed).
+   */
+  async mutate<T>(
+    actor: Actor,
+    action: string,
+    fn: (trx: Transaction<Database>, at: string) => Promise<{ value: T; subject: string[]; details: unknown }>,
+  ): Promise<{ value: T; audit: StoredEvent }> {
+    const at = this.#clock().toISOString();
+    this.audit.assertAction(action, Date.parse(at));
+    return this.db.transaction().execute(async (trx) => {
+      const { value, subject, details } = await fn(trx, at);
+      const record: AuditRecord = { action, actor: actor.principal.name, subject, request_id: actor.requestId, details };
+      return { value, audit: await this.audit.append(trx, record, at) };
+    });
   }
 
   get db() {
@@ -105,7 +150,7 @@ export class Registry {
   async apply(
     input: ChangeSetInput,
     principal: Principal,
-    opts: { approvers: string[]; changesetId?: string; existing?: StoredChangeSet },
+    opts: { approvers: string[]; changesetId?: string; existing?: StoredChangeSet; requestId?: string | null },
   ): Promise<AppliedChangeSet> {
     const applied = await this.applyDerived(() => input, principal, opts);
     return applied!;
@@ -119,7 +164,7 @@ export class Registry {
   async applyDerived(
     derive: (view: Catalog) => ChangeSetInput | null,
     principal: Principal,
-    opts: { approvers: string[]; changesetId?: string; existing?: StoredChangeSet },
+    opts: { approvers: string[]; changesetId?: string; existing?: StoredChangeSet; requestId?: string | null; action?: string },
   ): Promise<AppliedChangeSet | null> {
     const at = this.#clock().toISOString();
     const id = opts.changesetId ?? opts.existing?.id ?? `cs_${randomUUID()}`;
@@ -163,7 +208,20 @@ export class Registry {
       };
       if (opts.existing) await registryStore.updateChangeSet(trx, id, { status: 'applied', plan: changeset.plan, sequence, updated_at: at });
       else await registryStore.insertChangeSet(trx, changeset);
-      result = { changeset, plan };
+      const audit = await this.audit.append(
+        trx,
+        {
+          action: opts.action ?? ACTIONS.changesetApply,
+          actor: principal.name,
+          subject: [id, ...plan.changes.map((c) => `${c.ref}@${c.after.revision}`)],
+          request_id: opts.requestId ?? null,
+          details: { changeset: id, sequence, approvers: opts.approvers, changes: plan.changes.map((c) => ({ ref: c.ref, action: c.action, revision: c.after.revision, lifecycle: c.after.lifecycle })) },
+        },
+        at,
+        // The very first seed creates the audit actions it is recorded under.
+        { bootstrap: sequence === 1 && opts.action === ACTIONS.seedApply },
+      );
+      result = { changeset, plan, audit };
       });
     } catch (err) {
       if (err === NOTHING_TO_DO) return null;

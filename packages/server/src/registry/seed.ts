@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { CharterError, operationsFor, type Operation, type Plan, type Principal } from '@charter/core';
 import { readEntryFiles, type FileProblem } from './entry-files.js';
-import type { AppliedChangeSet, Registry } from './registry.js';
+import { ACTIONS, type AppliedChangeSet, type Registry } from './registry.js';
 
 /** The seed is contributed like anything else: a change set by `seed`, approved by policy for the seed only. */
 export const SEED_PRINCIPAL: Principal = { name: 'seed', product: null, admin: true };
@@ -45,7 +45,7 @@ export async function applySeed(registry: Registry, opts: { seedDir?: string; on
         return operations.length ? { title: 'Seed slice', description: 'Entries loaded from seed/', operations } : null;
       },
       SEED_PRINCIPAL,
-      { approvers: ['seed-policy'] },
+      { approvers: ['seed-policy'], action: ACTIONS.seedApply },
     );
   } catch (err) {
     if (err instanceof CharterError) throw new Error(`seed does not validate: ${err.errors.map((e) => `${e.pointer} ${e.code}: ${e.detail}`).join('; ')}`, { cause: err });

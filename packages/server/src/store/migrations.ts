@@ -1,3 +1,4 @@
+import { createHash, randomBytes } from 'node:crypto';
 import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 
 /**
@@ -91,6 +92,43 @@ const migrations: Record<string, Migration> = {
         .execute();
       await db.schema.alterTable('changesets').addColumn('author_admin', 'integer', (c) => c.notNull().defaultTo(0)).execute();
       await db.schema.alterTable('changesets').addColumn('rejection', 'text').execute();
+    },
+  },
+  '0003_audit': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('audit_state')
+        .addColumn('id', 'integer', (c) => c.primaryKey())
+        .addColumn('origin', 'varchar(200)', (c) => c.notNull())
+        .addColumn('size', 'bigint', (c) => c.notNull())
+        // The compact range (one perfect-subtree root per set bit of size): appends cost O(log n).
+        .addColumn('frontier', 'text', (c) => c.notNull())
+        .addColumn('root', 'varchar(64)', (c) => c.notNull())
+        .execute();
+      const origin = `charter/audit/${randomBytes(8).toString('hex')}`;
+      const emptyRoot = createHash('sha256').digest('hex');
+      await sql`insert into audit_state (id, origin, size, frontier, root) values (1, ${origin}, 0, '[]', ${emptyRoot})`.execute(db);
+
+      await db.schema
+        .createTable('audit_events')
+        .addColumn('idx', 'bigint', (c) => c.primaryKey())
+        .addColumn('action', 'varchar(200)', (c) => c.notNull())
+        .addColumn('actor', 'varchar(200)', (c) => c.notNull())
+        .addColumn('subject', 'text', (c) => c.notNull())
+        .addColumn('at', 'varchar(40)', (c) => c.notNull())
+        .addColumn('request_id', 'varchar(100)')
+        .addColumn('details', 'text', (c) => c.notNull())
+        .addColumn('details_digest', 'varchar(80)', (c) => c.notNull())
+        .execute();
+
+      // Perfect-subtree hashes (level 0 = leaves): any inclusion or consistency proof is O(log n) reads.
+      await db.schema
+        .createTable('audit_nodes')
+        .addColumn('level', 'integer', (c) => c.notNull())
+        .addColumn('idx', 'bigint', (c) => c.notNull())
+        .addColumn('hash', 'varchar(64)', (c) => c.notNull())
+        .addPrimaryKeyConstraint('audit_nodes_pk', ['level', 'idx'])
+        .execute();
     },
   },
 };

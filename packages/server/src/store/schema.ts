@@ -69,7 +69,35 @@ export interface TokensTable {
   revoked_at: string | null;
 }
 
+export interface AuditStateTable {
+  id: number;
+  origin: string;
+  size: number;
+  frontier: string;
+  root: string;
+}
+
+export interface AuditEventsTable {
+  idx: number;
+  action: string;
+  actor: string;
+  subject: string;
+  at: string;
+  request_id: string | null;
+  details: string;
+  details_digest: string;
+}
+
+export interface AuditNodesTable {
+  level: number;
+  idx: number;
+  hash: string;
+}
+
 export interface Database {
+  audit_state: AuditStateTable;
+  audit_events: AuditEventsTable;
+  audit_nodes: AuditNodesTable;
   tokens: TokensTable;
   registry_state: RegistryStateTable;
   entries: EntriesTable;
