@@ -10,3 +10,5 @@ export * from './desired.js';
 export * from './scopes.js';
 export * from './audit/index.js';
 export * from './evidence/index.js';
+export * from './policy/index.js';
+export * from './proof/index.js';

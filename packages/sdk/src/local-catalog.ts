@@ -97,7 +97,7 @@ export class LocalCatalog {
       } catch (err) {
         if (signal.aborted) return;
         this.#onError(err);
-        await new Promise((r) => setTimeout(r, backoff).unref?.());
+        await sleep(backoff, signal);
         backoff = Math.min(backoff * 2, 30_000);
       }
     }
@@ -122,4 +122,18 @@ export class LocalCatalog {
     if (!r.allowed) throw new NotAllowedError(ref, r.reason, r.warning);
     return r;
   }
+}
+
+/** A back-off that `stop()` cuts short. */
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done);
+  });
 }

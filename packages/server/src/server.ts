@@ -85,6 +85,7 @@ export async function startServer(config: ServerConfig, opts: { clock?: () => Da
       if (closed) return;
       closed = true;
       clearTimeout(timer);
+      registry.releaseWaiters();
       await app.close();
       await handle.close();
     },

@@ -13,7 +13,7 @@ import {
   type NodeId,
   type NodeReader,
 } from '@charter/core';
-import type { KeyObject } from 'node:crypto';
+import { sign as cryptoSign, type KeyObject } from 'node:crypto';
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database } from '../store/schema.js';
 import type { LogKey } from './log-key.js';
@@ -64,6 +64,11 @@ export class AuditLog {
     return this.#origin;
   }
 
+  /** Signs a document with the log key (release proofs), base64. */
+  sign(bytes: Uint8Array): string {
+    return cryptoSign(null, bytes, this.#key.privateKey).toString('base64');
+  }
+
   async keyInfo(): Promise<{ name: string; public_key: string; vkey: string }> {
     const name = await this.origin();
     return { name, public_key: this.#key.publicKey.export({ type: 'spki', format: 'pem' }).toString(), vkey: vkeyFromPublicKey(name, this.#key.publicKey) };
@@ -109,8 +114,9 @@ export class AuditLog {
     return { ...event, leaf_hash: b64(leaf), details: rec.details ?? null };
   }
 
-  async size(): Promise<number> {
-    const row = await this.#db.selectFrom('audit_state').select('size').where('id', '=', 1).executeTakeFirstOrThrow();
+  /** The log size; inside a mutation's transaction, the index its event will get. */
+  async size(db: Db = this.#db): Promise<number> {
+    const row = await db.selectFrom('audit_state').select('size').where('id', '=', 1).executeTakeFirstOrThrow();
     return Number(row.size);
   }
 

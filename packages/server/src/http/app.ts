@@ -8,6 +8,9 @@ import type { Registry } from '../registry/registry.js';
 import { Auth } from '../auth/auth.js';
 import { TokenService } from '../auth/token-service.js';
 import { ChangeSets } from '../registry/changesets.js';
+import { Artifacts } from '../artifacts/artifacts.js';
+import { ReleaseProofs } from '../artifacts/proof.js';
+import { artifactRoutes } from './artifact-routes.js';
 import { auditRoutes } from './audit-routes.js';
 import { catalogRoutes } from './catalog-routes.js';
 import { governanceRoutes } from './governance-routes.js';
@@ -26,6 +29,8 @@ export interface AppOptions {
   version: string;
   /** Catalog reads and checks need a token with platform.registry.read. */
   privateReads?: boolean;
+  /** Largest accepted evidence envelope, bytes (default 1 MiB). */
+  evidenceLimit?: number;
   /** Largest accepted request body, bytes. */
   bodyLimit?: number;
   logLevel?: string;
@@ -68,6 +73,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
         { name: 'changesets', description: 'Contribute and review registry changes' },
         { name: 'tokens', description: 'Bearer tokens' },
         { name: 'audit', description: 'The tamper-evident audit log' },
+        { name: 'artifacts', description: 'Artifacts, evidence, promotion, explain, deploy check, release proof' },
         { name: 'ops', description: 'Health and metrics' },
       ],
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'a Charter token (charter_…)' } } },
@@ -86,6 +92,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   feedRoutes(app, opts.registry, auth);
   governanceRoutes(app, { auth, tokens: new TokenService(opts.registry), changesets: new ChangeSets(opts.registry) });
   auditRoutes(app, { auth, audit: opts.registry.audit });
+  const artifacts = new Artifacts(opts.registry);
+  artifactRoutes(app, { auth, artifacts, proofs: new ReleaseProofs(opts.registry, artifacts), evidenceLimit: opts.evidenceLimit ?? 1024 * 1024 });
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;

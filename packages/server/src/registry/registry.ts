@@ -53,6 +53,7 @@ export class Registry {
   readonly #handle: DatabaseHandle;
   readonly #clock: () => Date;
   #waiters = new Set<() => void>();
+  #closing = false;
   #snapshot: { sequence: number; body: string } | null = null;
 
   constructor(handle: DatabaseHandle, logKey: LogKey, clock: () => Date = () => new Date()) {
@@ -117,7 +118,7 @@ export class Registry {
 
   /** Resolves when the sequence passes `after`, or after `timeoutMs` (long-poll). */
   waitForChange(after: number, timeoutMs: number, signal?: AbortSignal): Promise<void> {
-    if (this.catalog.sequence > after || timeoutMs <= 0) return Promise.resolve();
+    if (this.catalog.sequence > after || timeoutMs <= 0 || this.#closing) return Promise.resolve();
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(timer);
@@ -126,7 +127,7 @@ export class Registry {
         resolve();
       };
       const wake = () => {
-        if (this.catalog.sequence > after) done();
+        if (this.catalog.sequence > after || this.#closing) done();
       };
       const timer = setTimeout(done, timeoutMs);
       this.#waiters.add(wake);
@@ -135,6 +136,12 @@ export class Registry {
   }
 
   #changed(): void {
+    for (const w of [...this.#waiters]) w();
+  }
+
+  /** Answers every waiting long-poll now (on shutdown, so close never waits for them). */
+  releaseWaiters(): void {
+    this.#closing = true;
     for (const w of [...this.#waiters]) w();
   }
 

@@ -30,6 +30,7 @@ export function openDatabase(opts: { databaseUrl?: string | undefined; dataDir: 
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return { db, engine: 'postgres', location: opts.databaseUrl.replace(/\/\/[^@/]*@/, '//'), close: () => db.destroy() };
   }
+  if (opts.databaseUrl) throw new Error('--database-url must be a postgres:// URL; leave it unset for the embedded SQLite database');
   mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
   const file = join(opts.dataDir, 'charter.db');
   const sqlite = new SQLite(file);

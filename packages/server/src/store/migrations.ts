@@ -131,6 +131,69 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0004_artifacts': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('artifacts')
+        .addColumn('digest', 'varchar(80)', (c) => c.primaryKey())
+        .addColumn('artifact_type', 'varchar(128)', (c) => c.notNull())
+        .addColumn('product', 'varchar(128)', (c) => c.notNull())
+        .addColumn('name', 'varchar(200)', (c) => c.notNull())
+        .addColumn('version', 'varchar(200)', (c) => c.notNull())
+        .addColumn('source', 'text', (c) => c.notNull())
+        .addColumn('labels', 'text', (c) => c.notNull())
+        .addColumn('registered_by', 'varchar(200)', (c) => c.notNull())
+        .addColumn('registered_at', 'varchar(40)', (c) => c.notNull())
+        .addColumn('audit_index', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('artifacts_product').on('artifacts').columns(['product', 'artifact_type']).execute();
+
+      await db.schema
+        .createTable('evidence')
+        .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
+        .addColumn('artifact', 'varchar(80)', (c) => c.notNull())
+        .addColumn('evidence_type', 'varchar(160)', (c) => c.notNull())
+        .addColumn('predicate_type', 'text', (c) => c.notNull())
+        // The envelope exactly as submitted; envelope_digest is the SHA-256 of these bytes.
+        .addColumn('envelope', 'text', (c) => c.notNull())
+        .addColumn('envelope_digest', 'varchar(80)', (c) => c.notNull())
+        .addColumn('statement', 'text', (c) => c.notNull())
+        .addColumn('signers', 'text', (c) => c.notNull())
+        .addColumn('trusted', 'integer', (c) => c.notNull())
+        .addColumn('reasons', 'text', (c) => c.notNull())
+        .addColumn('attached_by', 'varchar(200)', (c) => c.notNull())
+        .addColumn('attached_at', 'varchar(40)', (c) => c.notNull())
+        .addColumn('audit_index', 'bigint', (c) => c.notNull())
+        .addUniqueConstraint('evidence_artifact_envelope', ['artifact', 'envelope_digest'])
+        .execute();
+
+      await db.schema
+        .createTable('approvals')
+        .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
+        .addColumn('artifact', 'varchar(80)', (c) => c.notNull())
+        .addColumn('stage', 'varchar(64)', (c) => c.notNull())
+        .addColumn('principal', 'varchar(200)', (c) => c.notNull())
+        .addColumn('comment', 'text')
+        .addColumn('at', 'varchar(40)', (c) => c.notNull())
+        .addColumn('audit_index', 'bigint', (c) => c.notNull())
+        .addUniqueConstraint('approvals_once', ['artifact', 'stage', 'principal'])
+        .execute();
+
+      await db.schema
+        .createTable('decisions')
+        .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
+        .addColumn('artifact', 'varchar(80)', (c) => c.notNull())
+        .addColumn('stage', 'varchar(64)', (c) => c.notNull())
+        .addColumn('outcome', 'varchar(16)', (c) => c.notNull())
+        .addColumn('policy', 'text', (c) => c.notNull())
+        .addColumn('checks', 'text', (c) => c.notNull())
+        .addColumn('actor', 'varchar(200)', (c) => c.notNull())
+        .addColumn('decided_at', 'varchar(40)', (c) => c.notNull())
+        .addColumn('audit_index', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('decisions_artifact').on('decisions').columns(['artifact', 'decided_at']).execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -94,7 +94,62 @@ export interface AuditNodesTable {
   hash: string;
 }
 
+export interface ArtifactsTable {
+  digest: string;
+  artifact_type: string;
+  product: string;
+  name: string;
+  version: string;
+  source: string;
+  labels: string;
+  registered_by: string;
+  registered_at: string;
+  audit_index: number;
+}
+
+export interface EvidenceTable {
+  id: string;
+  artifact: string;
+  evidence_type: string;
+  predicate_type: string;
+  envelope: string;
+  envelope_digest: string;
+  statement: string;
+  signers: string;
+  trusted: number;
+  reasons: string;
+  attached_by: string;
+  attached_at: string;
+  audit_index: number;
+}
+
+export interface ApprovalsTable {
+  id: string;
+  artifact: string;
+  stage: string;
+  principal: string;
+  comment: string | null;
+  at: string;
+  audit_index: number;
+}
+
+export interface DecisionsTable {
+  id: string;
+  artifact: string;
+  stage: string;
+  outcome: string;
+  policy: string;
+  checks: string;
+  actor: string;
+  decided_at: string;
+  audit_index: number;
+}
+
 export interface Database {
+  artifacts: ArtifactsTable;
+  evidence: EvidenceTable;
+  approvals: ApprovalsTable;
+  decisions: DecisionsTable;
   audit_state: AuditStateTable;
   audit_events: AuditEventsTable;
   audit_nodes: AuditNodesTable;

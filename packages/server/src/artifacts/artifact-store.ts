@@ -1,0 +1,148 @@
+import type { Approval, Check, Evidence, EvidenceSignature } from '@charter/core';
+import type { Kysely, Selectable, Transaction } from 'kysely';
+import type { Database } from '../store/schema.js';
+
+type Db = Kysely<Database> | Transaction<Database>;
+
+export interface Artifact {
+  digest: string;
+  artifact_type: string;
+  product: string;
+  name: string;
+  version: string;
+  source: { repo?: string; commit?: string; build_url?: string };
+  labels: Record<string, string>;
+  registered_by: string;
+  registered_at: string;
+  audit_index: number;
+}
+
+/** Evidence as stored and served (DESIGN §9 shape plus what policy needs). */
+export interface StoredEvidence extends Evidence {
+  artifact: string;
+  signers: EvidenceSignature[];
+  trusted: boolean;
+  reasons: string[];
+  attached_by: string;
+  envelope_digest: string;
+  audit_index: number;
+}
+
+export interface StoredApproval extends Approval {
+  artifact: string;
+  audit_index: number;
+}
+
+export interface Decision {
+  id: string;
+  artifact: string;
+  stage: string;
+  outcome: 'promoted' | 'denied';
+  policy: { artifact_type: string; revision: number; registry: Record<string, number> };
+  checks: Check[];
+  actor: string;
+  decided_at: string;
+  audit_index: number;
+}
+
+function toArtifact(r: Selectable<Database['artifacts']>): Artifact {
+  return { ...r, source: JSON.parse(r.source), labels: JSON.parse(r.labels), audit_index: Number(r.audit_index) };
+}
+
+function toEvidence(r: Selectable<Database['evidence']>): StoredEvidence {
+  return {
+    id: r.id,
+    artifact: r.artifact,
+    evidence_type: r.evidence_type,
+    predicate_type: r.predicate_type,
+    statement: JSON.parse(r.statement),
+    signers: JSON.parse(r.signers),
+    trusted: Number(r.trusted) === 1,
+    reasons: JSON.parse(r.reasons),
+    attached_by: r.attached_by,
+    attached_at: r.attached_at,
+    envelope_digest: r.envelope_digest,
+    audit_index: Number(r.audit_index),
+  };
+}
+
+function toDecision(r: Selectable<Database['decisions']>): Decision {
+  return { ...r, outcome: r.outcome as Decision['outcome'], policy: JSON.parse(r.policy), checks: JSON.parse(r.checks), audit_index: Number(r.audit_index) };
+}
+
+export const artifactStore = {
+  async insertArtifact(db: Db, a: Artifact): Promise<void> {
+    await db.insertInto('artifacts').values({ ...a, source: JSON.stringify(a.source), labels: JSON.stringify(a.labels) }).execute();
+  },
+
+  async artifact(db: Db, digest: string): Promise<Artifact | undefined> {
+    const r = await db.selectFrom('artifacts').selectAll().where('digest', '=', digest).executeTakeFirst();
+    return r ? toArtifact(r) : undefined;
+  },
+
+  async artifacts(db: Db, q: { product?: string; artifact_type?: string; stage?: string; after?: string; limit: number }): Promise<Artifact[]> {
+    let query = db.selectFrom('artifacts').selectAll();
+    if (q.product) query = query.where('product', '=', q.product);
+    if (q.artifact_type) query = query.where('artifact_type', '=', q.artifact_type);
+    if (q.after) query = query.where('digest', '>', q.after);
+    if (q.stage) {
+      const stage = q.stage;
+      query = query.where((eb) => eb.exists(eb.selectFrom('decisions').select('id').whereRef('decisions.artifact', '=', 'artifacts.digest').where('decisions.stage', '=', stage).where('decisions.outcome', '=', 'promoted')));
+    }
+    return (await query.orderBy('digest').limit(q.limit).execute()).map(toArtifact);
+  },
+
+  async insertEvidence(db: Db, e: StoredEvidence, envelope: string): Promise<void> {
+    await db
+      .insertInto('evidence')
+      .values({
+        id: e.id,
+        artifact: e.artifact,
+        evidence_type: e.evidence_type,
+        predicate_type: e.predicate_type,
+        envelope,
+        envelope_digest: e.envelope_digest,
+        statement: JSON.stringify(e.statement),
+        signers: JSON.stringify(e.signers),
+        trusted: e.trusted ? 1 : 0,
+        reasons: JSON.stringify(e.reasons),
+        attached_by: e.attached_by,
+        attached_at: e.attached_at,
+        audit_index: e.audit_index,
+      })
+      .execute();
+  },
+
+  async evidence(db: Db, artifact: string): Promise<StoredEvidence[]> {
+    return (await db.selectFrom('evidence').selectAll().where('artifact', '=', artifact).orderBy('attached_at').orderBy('id').execute()).map(toEvidence);
+  },
+
+  async evidenceByEnvelope(db: Db, artifact: string, envelopeDigest: string): Promise<StoredEvidence | undefined> {
+    const r = await db.selectFrom('evidence').selectAll().where('artifact', '=', artifact).where('envelope_digest', '=', envelopeDigest).executeTakeFirst();
+    return r ? toEvidence(r) : undefined;
+  },
+
+  /** The envelopes exactly as they were submitted. */
+  async envelopes(db: Db, ids: string[]): Promise<Map<string, string>> {
+    if (ids.length === 0) return new Map();
+    const rows = await db.selectFrom('evidence').select(['id', 'envelope']).where('id', 'in', ids).execute();
+    return new Map(rows.map((r) => [r.id, r.envelope]));
+  },
+
+  async insertApproval(db: Db, a: StoredApproval): Promise<void> {
+    await db.insertInto('approvals').values({ ...a, comment: a.comment }).execute();
+  },
+
+  async approvals(db: Db, artifact: string): Promise<StoredApproval[]> {
+    const rows = await db.selectFrom('approvals').selectAll().where('artifact', '=', artifact).orderBy('at').orderBy('id').execute();
+    return rows.map((r) => ({ ...r, audit_index: Number(r.audit_index) }));
+  },
+
+  async insertDecision(db: Db, d: Decision): Promise<void> {
+    await db.insertInto('decisions').values({ ...d, policy: JSON.stringify(d.policy), checks: JSON.stringify(d.checks) }).execute();
+  },
+
+  async decisions(db: Db, artifact: string): Promise<Decision[]> {
+    return (await db.selectFrom('decisions').selectAll().where('artifact', '=', artifact).orderBy('decided_at').orderBy('id').execute()).map(toDecision);
+  },
+};

@@ -1,0 +1,442 @@
+import { createHash, createPublicKey, randomBytes, type KeyObject } from 'node:crypto';
+import {
+  CharterError,
+  EvidenceError,
+  PolicyError,
+  checkEntry,
+  checkStageTrust,
+  evaluateStage,
+  explain,
+  formatRef,
+  keyFingerprint,
+  parseEnvelope,
+  readStages,
+  readStatement,
+  signatureTrust,
+  subjectMatches,
+  tryParseRef,
+  validateEmbedded,
+  verifySignatures,
+  type Entry,
+  type EvidenceSignature,
+  type Explanation,
+  type StageInput,
+  type TrustedKey,
+} from '@charter/core';
+import { ACTIONS, type Actor, type Registry } from '../registry/registry.js';
+import { artifactStore, type Artifact, type Decision, type StoredApproval, type StoredEvidence } from './artifact-store.js';
+
+export const DIGEST_PATTERN = '^sha256:[0-9a-f]{64}$';
+const DIGEST = new RegExp(DIGEST_PATTERN);
+
+export interface RegisterRequest {
+  digest: string;
+  artifact_type: string;
+  product: string;
+  name: string;
+  version: string;
+  source?: { repo?: string; commit?: string; build_url?: string };
+  labels?: Record<string, string>;
+}
+
+export interface DeployCheck {
+  allowed: boolean;
+  reason: 'trusted' | 'not_promoted' | 'revoked' | 'unknown_artifact' | 'unknown_stage';
+  detail: string;
+  stage: string;
+  decision: Decision | null;
+}
+
+/** Everything policy needs about one artifact, loaded together. */
+interface ArtifactState {
+  artifact: Artifact;
+  evidence: StoredEvidence[];
+  approvals: StoredApproval[];
+  decisions: Decision[];
+}
+
+function id(prefix: string): string {
+  return `${prefix}_${randomBytes(10).toString('hex')}`;
+}
+
+function sha256(bytes: Uint8Array | string): string {
+  return 'sha256:' + createHash('sha256').update(bytes).digest('hex');
+}
+
+/** Artifact-type IDs are accepted bare or as refs. */
+function typeId(ref: string): string {
+  const p = tryParseRef(ref);
+  return p?.family === 'artifact-type' ? p.id : ref;
+}
+
+/**
+ * The artifact trust path: register by digest, attach verified evidence, record approvals,
+ * decide promotions by the artifact type's policy, explain, and answer the deploy check.
+ */
+export class Artifacts {
+  readonly #registry: Registry;
+  /** Loaded artifact state for the deploy check; only ever makes answers stale towards deny. */
+  readonly #cache = new Map<string, { at: number; state: ArtifactState | null }>();
+  readonly #keys = new Map<string, KeyObject>();
+  static readonly CACHE_MS = 1000;
+
+  constructor(registry: Registry) {
+    this.#registry = registry;
+  }
+
+  get #db() {
+    return this.#registry.db;
+  }
+
+  #now(): number {
+    return this.#registry.now().getTime();
+  }
+
+  #usable(family: 'artifact-type' | 'product' | 'evidence-type', entryId: string): Entry {
+    const entry = this.#registry.catalog.get(family, entryId);
+    const answer = checkEntry(formatRef(family, entryId), entry, this.#now());
+    if (!entry || !answer.allowed) {
+      throw new CharterError('UNUSABLE_ENTRY', `${family}:${entryId} is ${entry ? answer.reason : 'not in the registry'}: it cannot be used (fail closed)`, {
+        extra: { ref: formatRef(family, entryId), reason: answer.reason },
+      });
+    }
+    return entry;
+  }
+
+  #requireDigest(digest: string): void {
+    if (!DIGEST.test(digest)) {
+      throw new CharterError('MALFORMED_REQUEST', `'${digest}' is not a digest: sha256: followed by 64 lowercase hex characters`, { errors: [{ pointer: '/digest', code: 'MALFORMED_REQUEST', detail: 'sha256:<64 lowercase hex>' }] });
+    }
+  }
+
+  async get(digest: string): Promise<Artifact> {
+    this.#requireDigest(digest);
+    const a = await artifactStore.artifact(this.#db, digest);
+    if (!a) throw new CharterError('NOT_FOUND', `no artifact ${digest}`);
+    return a;
+  }
+
+  list(q: { product?: string; artifact_type?: string; stage?: string; after?: string; limit: number }): Promise<Artifact[]> {
+    return artifactStore.artifacts(this.#db, { ...q, ...(q.artifact_type ? { artifact_type: typeId(q.artifact_type) } : {}) });
+  }
+
+  async register(req: RegisterRequest, actor: Actor): Promise<{ artifact: Artifact; created: boolean }> {
+    this.#requireDigest(req.digest);
+    const typeEntry = this.#usable('artifact-type', typeId(req.artifact_type));
+    this.#usable('product', req.product);
+    const { principal } = actor;
+    if (!principal.admin && principal.product !== null) {
+      if (principal.product !== req.product) throw new CharterError('NAMESPACE_DENIED', `this token is bound to product '${principal.product}'; it cannot register artifacts of '${req.product}'`);
+      if (typeEntry.owner !== principal.product && typeEntry.owner !== 'platform') throw new CharterError('NAMESPACE_DENIED', `artifact type ${typeEntry.id} belongs to '${typeEntry.owner}'`);
+    }
+    const wanted = { artifact_type: typeEntry.id, product: req.product, name: req.name, version: req.version, source: req.source ?? {}, labels: req.labels ?? {} };
+    const existing = await artifactStore.artifact(this.#db, req.digest);
+    if (existing) return { artifact: this.#same(existing, wanted), created: false };
+    try {
+      const { value } = await this.#registry.mutate(actor, ACTIONS.artifactRegister, async (trx, at) => {
+        const audit_index = await this.#registry.audit.size(trx);
+        const artifact: Artifact = { digest: req.digest, ...wanted, registered_by: principal.name, registered_at: at, audit_index };
+        await artifactStore.insertArtifact(trx, artifact);
+        return { value: artifact, subject: [req.digest, formatRef('artifact-type', typeEntry.id)], details: artifact };
+      });
+      this.#cache.delete(req.digest);
+      return { artifact: value, created: true };
+    } catch (err) {
+      // A concurrent registration of the same digest won the insert: answer as if we were second.
+      const raced = await artifactStore.artifact(this.#db, req.digest);
+      if (raced) return { artifact: this.#same(raced, wanted), created: false };
+      throw err;
+    }
+  }
+
+  #same(existing: Artifact, wanted: Omit<Artifact, 'digest' | 'registered_by' | 'registered_at' | 'audit_index'>): Artifact {
+    const differs = (Object.keys(wanted) as (keyof typeof wanted)[]).filter((k) => JSON.stringify(existing[k]) !== JSON.stringify(wanted[k]));
+    if (differs.length > 0) {
+      throw new CharterError('ARTIFACT_CONFLICT', `${existing.digest} is already registered with different ${differs.join(', ')}`, {
+        errors: differs.map((k) => ({ pointer: `/${k}`, code: 'ARTIFACT_CONFLICT' as const, detail: `registered as ${JSON.stringify(existing[k])}` })),
+      });
+    }
+    return existing;
+  }
+
+  /** Signer keys by ref, for every signer the registry has ever had (trust is decided later, by policy). */
+  #trustedKeys(): TrustedKey[] {
+    const keys: TrustedKey[] = [];
+    for (const e of this.#registry.catalog.entries()) {
+      if (e.family !== 'signer' || e.lifecycle === 'retired') continue;
+      const cacheKey = `${e.id}@${e.revision}`;
+      let key = this.#keys.get(cacheKey);
+      if (!key) {
+        try {
+          key = createPublicKey(String(e.spec.public_key));
+        } catch {
+          continue;
+        }
+        this.#keys.set(cacheKey, key);
+      }
+      keys.push({ id: formatRef('signer', e.id), algorithm: e.spec.algorithm as TrustedKey['algorithm'], publicKey: key });
+    }
+    return keys;
+  }
+
+  /**
+   * Verifies and stores a DSSE envelope. Malformed input is refused; a well-formed envelope no
+   * trusted signer verifies is kept, marked untrusted with the reason, and never counts.
+   */
+  async attach(digest: string, raw: Buffer, actor: Actor): Promise<{ evidence: StoredEvidence; created: boolean }> {
+    const artifact = await this.get(digest);
+    this.#requireOwner(artifact, actor);
+    const envelopeDigest = sha256(raw);
+    const existing = await artifactStore.evidenceByEnvelope(this.#db, digest, envelopeDigest);
+    if (existing) return { evidence: existing, created: false };
+
+    let envelope;
+    let statement;
+    try {
+      envelope = parseEnvelope(raw);
+      statement = readStatement(envelope);
+    } catch (err) {
+      if (err instanceof EvidenceError) throw new CharterError('INVALID_EVIDENCE', err.message, { errors: [{ pointer: err.pointer, code: err.code as 'INVALID_EVIDENCE', detail: err.message }] });
+      throw err;
+    }
+    const base = envelope.pointer;
+    if (!subjectMatches(statement, digest)) {
+      throw new CharterError('SUBJECT_MISMATCH', `no subject of this statement has sha256 ${digest.slice(7)}; evidence must name the artifact it is about`, {
+        errors: [{ pointer: `${base}/payload/subject`, code: 'SUBJECT_MISMATCH', detail: `subjects: ${statement.subject.map((s) => s.digest.sha256 ?? '?').join(', ')}` }],
+      });
+    }
+    const evidenceType = this.#evidenceTypeFor(statement.predicateType, base);
+    const schema = evidenceType.spec.predicate_schema;
+    if (schema !== undefined) {
+      const issues = validateEmbedded(schema, statement.predicate, `${base}/payload/predicate`, 'INVALID_EVIDENCE');
+      if (issues.length) throw new CharterError('INVALID_EVIDENCE', `the predicate does not satisfy evidence type ${evidenceType.id}: ${issues.map((i) => `${i.pointer} ${i.detail}`).join('; ')}`, { errors: issues });
+    }
+    const typeRef = formatRef('evidence-type', evidenceType.id);
+    const keys = this.#trustedKeys();
+    const byId = new Map(keys.map((k) => [k.id, k]));
+    const signers: EvidenceSignature[] = verifySignatures(envelope, keys).map((r) => {
+      const key = r.key ? byId.get(r.key) : undefined;
+      return {
+        signer: r.verified ? r.key : null,
+        keyid: r.keyid,
+        fingerprint: key ? keyFingerprint(key.publicKey) : null,
+        verified: r.verified,
+        reason: r.verified && r.key ? signatureTrust(this.#registry.catalog, r.key, typeRef, this.#now()) : r.reason,
+      };
+    });
+    const trusted = signers.some((s) => s.reason === 'verified');
+    const reasons = signers.filter((s) => s.reason !== 'verified').map((s) => describeSignature(s, evidenceType.id));
+    const { value } = await this.#registry.mutate(actor, ACTIONS.evidenceAttach, async (trx, at) => {
+      const evidence: StoredEvidence = {
+        id: id('ev'),
+        artifact: digest,
+        evidence_type: typeRef,
+        predicate_type: statement.predicateType,
+        statement: statement as unknown as StoredEvidence['statement'],
+        signers,
+        trusted,
+        reasons,
+        attached_by: actor.principal.name,
+        attached_at: at,
+        envelope_digest: envelopeDigest,
+        audit_index: await this.#registry.audit.size(trx),
+      };
+      await artifactStore.insertEvidence(trx, evidence, raw.toString('utf8'));
+      return {
+        value: evidence,
+        subject: [digest, evidence.id, envelopeDigest],
+        details: { evidence: evidence.id, artifact: digest, evidence_type: typeRef, envelope_digest: envelopeDigest, trusted, signers: signers.map((s) => ({ signer: s.signer, verified: s.verified, reason: s.reason })) },
+      };
+    });
+    this.#cache.delete(digest);
+    return { evidence: value, created: true };
+  }
+
+  #evidenceTypeFor(predicateType: string, base: string): Entry {
+    let unusable: Entry | undefined;
+    for (const e of this.#registry.catalog.entries()) {
+      if (e.family !== 'evidence-type' || e.spec.predicate_type !== predicateType) continue;
+      if (checkEntry(formatRef('evidence-type', e.id), e, this.#now()).allowed) return e;
+      unusable = e;
+    }
+    const detail = unusable
+      ? `predicateType ${predicateType} maps to evidence type ${unusable.id}, which is ${unusable.lifecycle}`
+      : `no evidence type in the registry has predicate_type ${predicateType}`;
+    throw new CharterError('UNKNOWN_EVIDENCE_TYPE', `${detail}: evidence of an unknown type is refused`, { errors: [{ pointer: `${base}/payload/predicateType`, code: 'UNKNOWN_EVIDENCE_TYPE', detail }] });
+  }
+
+  #requireOwner(artifact: Artifact, actor: Actor): void {
+    const { principal } = actor;
+    if (!principal.admin && principal.product !== null && principal.product !== artifact.product) {
+      throw new CharterError('NAMESPACE_DENIED', `this token is bound to product '${principal.product}'; ${artifact.digest} belongs to '${artifact.product}'`);
+    }
+  }
+
+  async evidence(digest: string): Promise<StoredEvidence[]> {
+    await this.get(digest);
+    return artifactStore.evidence(this.#db, digest);
+  }
+
+  async envelope(digest: string, evidenceId: string): Promise<string> {
+    const env = (await artifactStore.envelopes(this.#db, [evidenceId])).get(evidenceId);
+    const ev = (await artifactStore.evidence(this.#db, digest)).find((e) => e.id === evidenceId);
+    if (!env || !ev) throw new CharterError('NOT_FOUND', `no evidence ${evidenceId} on ${digest}`);
+    return env;
+  }
+
+  async approve(digest: string, stage: string, comment: string | null, actor: Actor): Promise<StoredApproval> {
+    const artifact = await this.get(digest);
+    const type = this.#registry.catalog.get('artifact-type', artifact.artifact_type);
+    const stages = type ? readStages(type).map((s) => s.name) : [];
+    if (!stages.includes(stage)) throw new CharterError('UNKNOWN_STAGE', `artifact type ${artifact.artifact_type} has no stage '${stage}' (stages: ${stages.join(', ')})`, { errors: [{ pointer: '/stage', code: 'UNKNOWN_STAGE', detail: stages.join(', ') }] });
+    if (actor.principal.name === artifact.registered_by) {
+      throw new CharterError('SELF_APPROVAL', `${actor.principal.name} registered ${digest}: its release needs approval by someone else`);
+    }
+    const existing = (await artifactStore.approvals(this.#db, digest)).find((a) => a.stage === stage && a.principal === actor.principal.name);
+    if (existing) return existing;
+    const { value } = await this.#registry.mutate(actor, ACTIONS.approvalRecord, async (trx, at) => {
+      const approval: StoredApproval = { id: id('ap'), artifact: digest, stage, principal: actor.principal.name, comment, at, audit_index: await this.#registry.audit.size(trx) };
+      await artifactStore.insertApproval(trx, approval);
+      return { value: approval, subject: [digest, approval.id], details: { approval: approval.id, artifact: digest, stage, principal: approval.principal, comment } };
+    });
+    this.#cache.delete(digest);
+    return value;
+  }
+
+  async approvals(digest: string): Promise<StoredApproval[]> {
+    await this.get(digest);
+    return artifactStore.approvals(this.#db, digest);
+  }
+
+  async #state(digest: string): Promise<ArtifactState | null> {
+    const artifact = await artifactStore.artifact(this.#db, digest);
+    if (!artifact) return null;
+    const [evidence, approvals, decisions] = await Promise.all([artifactStore.evidence(this.#db, digest), artifactStore.approvals(this.#db, digest), artifactStore.decisions(this.#db, digest)]);
+    return { artifact, evidence, approvals, decisions };
+  }
+
+  #input(state: ArtifactState, type: Entry): Omit<StageInput, 'stage'> {
+    return {
+      artifactType: type,
+      evidence: state.evidence,
+      approvals: state.approvals,
+      promotedStages: [...new Set(state.decisions.filter((d) => d.outcome === 'promoted').map((d) => d.stage))],
+      view: this.#registry.catalog,
+      now: this.#now(),
+      registeredBy: state.artifact.registered_by,
+    };
+  }
+
+  /** The artifact type as the registry holds it now (even disabled: policy then fails closed and says so). */
+  #typeOf(artifact: Artifact): Entry {
+    const type = this.#registry.catalog.get('artifact-type', artifact.artifact_type);
+    if (!type) throw new CharterError('UNUSABLE_ENTRY', `artifact type ${artifact.artifact_type} is not in the registry`);
+    return type;
+  }
+
+  /** Records a decision for every request, promoted or denied, with its audit event. */
+  async promote(digest: string, stage: string, actor: Actor): Promise<Decision> {
+    await this.get(digest);
+    const state = (await this.#state(digest))!;
+    const type = this.#typeOf(state.artifact);
+    let evaluation;
+    try {
+      evaluation = evaluateStage({ ...this.#input(state, type), stage });
+    } catch (err) {
+      if (err instanceof PolicyError && err.code === 'UNKNOWN_STAGE') throw new CharterError('UNKNOWN_STAGE', err.message, { errors: [{ pointer: '/stage', code: 'UNKNOWN_STAGE', detail: err.message }] });
+      throw err;
+    }
+    const registry: Record<string, number> = { [formatRef('artifact-type', type.id)]: type.revision };
+    // The chain: this stage stands on every earlier one, so all their registry entries were consulted.
+    const names = readStages(type).map((x) => x.name);
+    const chain = names.slice(0, Math.max(0, names.indexOf(stage)) + 1);
+    for (const ref of chain.flatMap((st) => referencedBy(type, st))) {
+      const p = tryParseRef(ref);
+      const e = p ? this.#registry.catalog.get(p.family, p.id) : undefined;
+      if (p && e) registry[formatRef(p.family, p.id)] = e.revision;
+    }
+    const { value } = await this.#registry.mutate(actor, ACTIONS.promotionDecide, async (trx, at) => {
+      const decision: Decision = {
+        id: id('dec'),
+        artifact: digest,
+        stage,
+        outcome: evaluation.passes ? 'promoted' : 'denied',
+        policy: { artifact_type: type.id, revision: type.revision, registry },
+        checks: evaluation.checks,
+        actor: actor.principal.name,
+        decided_at: at,
+        audit_index: await this.#registry.audit.size(trx),
+      };
+      await artifactStore.insertDecision(trx, decision);
+      return { value: decision, subject: [digest, decision.id], details: decision };
+    });
+    this.#cache.delete(digest);
+    return value;
+  }
+
+  async decisions(digest: string): Promise<Decision[]> {
+    await this.get(digest);
+    return artifactStore.decisions(this.#db, digest);
+  }
+
+  async explain(digest: string): Promise<{ artifact: Artifact; explanation: Explanation<Decision> }> {
+    await this.get(digest);
+    const state = (await this.#state(digest))!;
+    const type = this.#typeOf(state.artifact);
+    return { artifact: state.artifact, explanation: explain({ ...this.#input(state, type), decisions: state.decisions }) };
+  }
+
+  /** The admission hook: allowed only if promoted to `stage` and still trusted now. */
+  async check(digest: string, stage: string): Promise<DeployCheck> {
+    this.#requireDigest(digest);
+    const now = Date.now();
+    let hit = this.#cache.get(digest);
+    if (!hit || now - hit.at > Artifacts.CACHE_MS) {
+      hit = { at: now, state: await this.#state(digest) };
+      this.#cache.set(digest, hit);
+      if (this.#cache.size > 10_000) this.#cache.delete(this.#cache.keys().next().value!);
+    }
+    const state = hit.state;
+    if (!state) return { allowed: false, reason: 'unknown_artifact', detail: `${digest} is not registered`, stage, decision: null };
+    const type = this.#registry.catalog.get('artifact-type', state.artifact.artifact_type);
+    const stages = type ? readStages(type).map((s) => s.name) : [];
+    if (!type || !stages.includes(stage)) return { allowed: false, reason: 'unknown_stage', detail: `artifact type ${state.artifact.artifact_type} has no stage '${stage}'`, stage, decision: null };
+    const trust = checkStageTrust({ ...this.#input(state, type), stage });
+    const decision = [...state.decisions].reverse().find((d) => d.stage === stage && d.outcome === 'promoted') ?? null;
+    return { allowed: trust.allowed, reason: trust.code, detail: trust.reason, stage, decision };
+  }
+
+  /** Loaded state for proofs. */
+  async stateFor(digest: string): Promise<ArtifactState> {
+    await this.get(digest);
+    return (await this.#state(digest))!;
+  }
+}
+
+/** Every registry ref a stage's requirements name (evidence types and signers). */
+export function referencedBy(type: Entry, stage: string): string[] {
+  const s = readStages(type).find((x) => x.name === stage);
+  const out = new Set<string>();
+  for (const r of s?.requirements ?? []) {
+    const req = r as { evidence?: unknown; signers?: unknown };
+    if (typeof req.evidence === 'string') out.add(req.evidence.replace(/@\d+$/, ''));
+    if (Array.isArray(req.signers)) for (const x of req.signers) if (typeof x === 'string') out.add(x.replace(/@\d+$/, ''));
+  }
+  return [...out];
+}
+
+function describeSignature(s: EvidenceSignature, evidenceType: string): string {
+  const who = s.signer ?? (s.keyid ? `an unknown key (keyid ${s.keyid.slice(0, 16)})` : 'an unknown key');
+  switch (s.reason) {
+    case 'no_matching_key':
+      return `signed by ${who}: no registered signer's key verifies it`;
+    case 'bad_signature':
+      return `the signature by ${who} does not verify: the envelope was altered or signed by another key`;
+    case 'malformed_signature':
+      return `the signature by ${who} is not a valid signature encoding`;
+    case 'wrong_evidence_type':
+      return `signed by ${s.signer}, which may not sign ${evidenceType}`;
+    default:
+      return `signed by ${s.signer ?? who}, which is ${s.reason.replace(/^signer_/, '').replace(/_/g, ' ')}`;
+  }
+}
