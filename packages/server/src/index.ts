@@ -10,3 +10,4 @@ export { registryStore } from './store/registry-store.js';
 export { TokenService, parseDuration, type TokenRequest, type CreatedToken } from './auth/token-service.js';
 export { ChangeSets } from './registry/changesets.js';
 export type { StoredChangeSet } from './store/registry-store.js';
+export { TABLES, exportRows, exportCounts, importRows, type ExportHeader, type ExportLine } from './store/transfer.js';

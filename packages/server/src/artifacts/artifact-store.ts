@@ -113,6 +113,11 @@ export const artifactStore = {
       .execute();
   },
 
+  /** Only to replace an item whose signatures were re-verified (same id, same bytes, new audit event). */
+  async deleteEvidence(db: Db, id: string): Promise<void> {
+    await db.deleteFrom('evidence').where('id', '=', id).execute();
+  },
+
   async evidence(db: Db, artifact: string): Promise<StoredEvidence[]> {
     return (await db.selectFrom('evidence').selectAll().where('artifact', '=', artifact).orderBy('attached_at').orderBy('id').execute()).map(toEvidence);
   },

@@ -215,6 +215,20 @@ for (const engine of testEngines()) {
       assert.equal((await call(server, 'POST', '/v1/artifacts/check', { body: { digest: digestOf('unknown'), stage: 'prod' } })).json.reason, 'unknown_artifact');
     });
 
+    it('re-verifies an untrusted envelope attached again once its signer is registered', async () => {
+      const late = ed25519();
+      const envelope = attest(late, digest, SLSA, { buildDefinition: { buildType: 'late' }, runDetails: {} });
+      const first = await attach(envelope);
+      assert.equal(first.json.trusted, false);
+      await govern(server, admin, reviewer, 'late signer', activateSigner(server, 'platform.late_ci', late.publicPem));
+      const again = await attach(envelope);
+      assert.equal(again.status, 200);
+      assert.equal(again.json.id, first.json.id);
+      assert.equal(again.json.trusted, true);
+      assert.equal(again.json.signers[0].signer, 'signer:platform.late_ci');
+      assert.equal((await attach(envelope)).json.audit_index, again.json.audit_index, 'once trusted, attaching again changes nothing');
+    });
+
     it('verifies real attestations written by other tools, and not with the wrong key', async () => {
       const envelope = readFileSync(new URL('attestation-verifier-ed25519/build.fe1c6281.json', fixtures), 'utf8');
       const pem = readFileSync(new URL('attestation-verifier-ed25519/key.pub.pem', fixtures), 'utf8');

@@ -188,7 +188,9 @@ export class Artifacts {
     this.#requireOwner(artifact, actor);
     const envelopeDigest = sha256(raw);
     const existing = await artifactStore.evidenceByEnvelope(this.#db, digest, envelopeDigest);
-    if (existing) return { evidence: existing, created: false };
+    // The same bytes again: idempotent, unless no key verified them before (e.g. the signer's
+    // real key was registered since), in which case the signatures are checked again below.
+    if (existing && existing.signers.some((s) => s.verified)) return { evidence: existing, created: false };
 
     let envelope;
     let statement;
@@ -226,9 +228,11 @@ export class Artifacts {
     });
     const trusted = signers.some((s) => s.reason === 'verified');
     const reasons = signers.filter((s) => s.reason !== 'verified').map((s) => describeSignature(s, evidenceType.id));
+    if (existing && !signers.some((s) => s.verified)) return { evidence: existing, created: false };
     const { value } = await this.#registry.mutate(actor, ACTIONS.evidenceAttach, async (trx, at) => {
+      if (existing) await artifactStore.deleteEvidence(trx, existing.id);
       const evidence: StoredEvidence = {
-        id: id('ev'),
+        id: existing?.id ?? id('ev'),
         artifact: digest,
         evidence_type: typeRef,
         predicate_type: statement.predicateType,
@@ -245,11 +249,11 @@ export class Artifacts {
       return {
         value: evidence,
         subject: [digest, evidence.id, envelopeDigest],
-        details: { evidence: evidence.id, artifact: digest, evidence_type: typeRef, envelope_digest: envelopeDigest, trusted, signers: signers.map((s) => ({ signer: s.signer, verified: s.verified, reason: s.reason })) },
+        details: { evidence: evidence.id, artifact: digest, evidence_type: typeRef, envelope_digest: envelopeDigest, trusted, reverified: existing !== undefined, signers: signers.map((s) => ({ signer: s.signer, verified: s.verified, reason: s.reason })) },
       };
     });
     this.#cache.delete(digest);
-    return { evidence: value, created: true };
+    return { evidence: value, created: existing === undefined };
   }
 
   #evidenceTypeFor(predicateType: string, base: string): Entry {
