@@ -7,7 +7,7 @@ export { readEntryFiles, parseEntryText, type SourcedEntry, type FileProblem } f
 export { openDatabase, isPostgresUrl, type DatabaseHandle, type Engine } from './store/db.js';
 export { migrateToLatest } from './store/migrations.js';
 export { registryStore } from './store/registry-store.js';
-export { TokenService, parseDuration, type TokenRequest, type CreatedToken } from './auth/token-service.js';
+export { TokenService, type TokenRequest, type CreatedToken } from './auth/token-service.js';
 export { ChangeSets } from './registry/changesets.js';
 export type { StoredChangeSet } from './store/registry-store.js';
 export { TABLES, exportRows, exportCounts, importRows, type ExportHeader, type ExportLine } from './store/transfer.js';

@@ -1,4 +1,4 @@
-import { CharterError, PLATFORM_PRODUCT, SCOPES, checkEntry, tryParseRef, type Issue } from '@charter/core';
+import { CharterError, PLATFORM_PRODUCT, SCOPES, checkEntry, tryParseDuration, tryParseRef, type Issue } from '@charter/core';
 import { chmodSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ACTIONS, type Actor, type Registry } from '../registry/registry.js';
@@ -20,14 +20,6 @@ export interface CreatedToken {
   product: string | null;
   scopes: string[];
   expires_at: string | null;
-}
-
-const UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
-
-/** Parses 30d / 12h / 90m; null when malformed. */
-export function parseDuration(s: string): number | null {
-  const m = /^([1-9][0-9]{0,5})([smhdw])$/.exec(s);
-  return m ? Number(m[1]) * UNITS[m[2]!]! : null;
 }
 
 /** Token use cases. Only scopes that are live platform scope entries can be granted. */
@@ -53,7 +45,7 @@ export class TokenService {
       const product = this.#registry.catalog.get('product', req.product);
       if (!product || !checkEntry(`product:${req.product}`, product, now).allowed) issues.push({ pointer: '/product', code: 'INVALID_TOKEN_REQUEST', detail: `product '${req.product}' is not an active product` });
     }
-    if (req.expires_in !== undefined && parseDuration(req.expires_in) === null) issues.push({ pointer: '/expires_in', code: 'INVALID_TOKEN_REQUEST', detail: 'a lifetime such as 30d, 12h or 90m' });
+    if (req.expires_in !== undefined && tryParseDuration(req.expires_in) === null) issues.push({ pointer: '/expires_in', code: 'INVALID_TOKEN_REQUEST', detail: 'a lifetime such as 30d, 12h or 90m' });
     return issues;
   }
 
@@ -63,7 +55,7 @@ export class TokenService {
     if (issues.length) throw new CharterError('INVALID_TOKEN_REQUEST', `the token request has ${issues.length} problem(s)`, { errors: issues });
     const now = this.#registry.now();
     const { id, token, hash } = newToken();
-    const ttl = req.expires_in ? parseDuration(req.expires_in)! : null;
+    const ttl = req.expires_in ? tryParseDuration(req.expires_in)! : null;
     const record: TokenRecord = {
       id,
       principal: req.principal,

@@ -5,24 +5,9 @@ import type { Principal } from '@charter/core';
 import type { RunningServer } from '../server.js';
 import { startTestServer } from '../testing/server.js';
 import { testEngines, type TestDatabase } from '../testing/engines.js';
+import { call } from '../testing/http.js';
 
 const admin: Principal = { name: 'alice', product: null, admin: true };
-
-async function call(server: RunningServer, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
-  const res = await fetch(server.url + path, {
-    method,
-    headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
-    body: body === undefined ? null : typeof body === 'string' ? body : JSON.stringify(body),
-  });
-  const text = await res.text();
-  let json: any = undefined;
-  try {
-    json = text ? JSON.parse(text) : undefined;
-  } catch {
-    json = undefined;
-  }
-  return { status: res.status, type: res.headers.get('content-type') ?? '', headers: res.headers, json, text };
-}
 
 for (const engine of testEngines()) {
   describe(`HTTP API on ${engine.name}`, () => {
@@ -122,7 +107,7 @@ for (const engine of testEngines()) {
         ],
       }, admin, { approvers: [] });
       const refs = ['scope:gpuaas.instances.write', 'scope:gpuaas.old', 'scope:gpuaas.older', 'signer:platform.release_ci', 'scope:gpuaas.off', 'scope:gpuaas.none', 'not a ref'];
-      const r = await call(server, 'POST', '/v1/check', { refs });
+      const r = await call(server, 'POST', '/v1/check', { body: { refs } });
       assert.equal(r.status, 200);
       assert.equal(r.json.allowed, false);
       assert.equal(r.json.sequence, server.registry.catalog.sequence);
@@ -143,22 +128,22 @@ for (const engine of testEngines()) {
       assert.equal(two.json.results.length, 2);
       // The injected clock decides sunset: move past it and the deprecated scope stops working.
       now = new Date('2027-02-01T00:00:00Z');
-      const later = await call(server, 'POST', '/v1/check', { refs: ['scope:gpuaas.old'] });
+      const later = await call(server, 'POST', '/v1/check', { body: { refs: ['scope:gpuaas.old'] } });
       assert.equal(later.json.results[0].reason, 'sunset_passed');
       now = new Date('2026-06-01T00:00:00Z');
     });
 
     it('refuses a check body that is not {"refs": [string]} with 400 problem+json and a pointer', async () => {
       for (const [body, pointer] of [[{ refs: 'scope:x' }, '/refs'], [{ refs: [1] }, '/refs/0'], [{}, '/refs'], [{ refs: [], extra: 1 }, '']] as const) {
-        const r = await call(server, 'POST', '/v1/check', body);
+        const r = await call(server, 'POST', '/v1/check', { body });
         assert.equal(r.status, 400, JSON.stringify(body));
         assert.equal(r.json.code, 'MALFORMED_REQUEST');
         assert.ok(r.json.errors.some((e: any) => e.pointer.startsWith(pointer)), `${JSON.stringify(r.json.errors)} names ${pointer}`);
       }
-      const notJson = await call(server, 'POST', '/v1/check', '{"refs": [');
+      const notJson = await call(server, 'POST', '/v1/check', { body: '{"refs": [' });
       assert.equal(notJson.status, 400);
       assert.match(notJson.type, /problem\+json/);
-      const big = await call(server, 'POST', '/v1/check', { refs: ['x'.repeat(2 * 1024 * 1024)] });
+      const big = await call(server, 'POST', '/v1/check', { body: { refs: ['x'.repeat(2 * 1024 * 1024)] } });
       assert.equal(big.status, 413);
       assert.equal(big.json.code, 'PAYLOAD_TOO_LARGE');
       const none = await call(server, 'GET', '/v1/no/such/route');
@@ -169,7 +154,7 @@ for (const engine of testEngines()) {
     it('never answers 500 to random input', async () => {
       await fc.assert(
         fc.asyncProperty(fc.jsonValue(), fc.string(), async (body, ref) => {
-          const a = await call(server, 'POST', '/v1/check', body);
+          const a = await call(server, 'POST', '/v1/check', { body });
           assert.ok(a.status === 200 || a.status === 400, `POST /v1/check ${JSON.stringify(body)} → ${a.status}`);
           const b = await call(server, 'GET', `/v1/check?ref=${encodeURIComponent(ref)}`);
           assert.ok(b.status === 200 || b.status === 400, `GET /v1/check?ref=${ref} → ${b.status}`);
@@ -187,7 +172,7 @@ for (const engine of testEngines()) {
       assert.equal(r.json.entries.length, server.registry.catalog.size);
       const etag = r.headers.get('etag');
       assert.equal(etag, `"${r.json.sequence}"`);
-      const again = await call(server, 'GET', '/v1/snapshot', undefined, { 'if-none-match': etag! });
+      const again = await call(server, 'GET', '/v1/snapshot', { headers: { 'if-none-match': etag! } });
       assert.equal(again.status, 304);
       assert.equal(again.text, '');
     });

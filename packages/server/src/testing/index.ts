@@ -1,0 +1,5 @@
+/** Test support shared by every package's tests (not part of the runtime API). */
+export { testEngines, type EngineFactory, type TestDatabase } from './engines.js';
+export { startTestServer } from './server.js';
+export { call, token, adminToken, type Answer } from './http.js';
+export { ed25519, p256, attest, govern, activateSigner, type KeyPair } from './trust.js';
