@@ -643,3 +643,23 @@ describe('reporting', () => {
     assert.deepEqual(p.changes[0]!.diff.map((d) => d.path).sort(), ['/lifecycle', '/title']);
   });
 });
+
+describe('registry-as-code edge cases', () => {
+  it('reports the spec problems of an entry whose ID is also invalid (every problem at once)', () => {
+    const p = plan(registry(), [{ op: 'create', entry: { family: 'usage-unit', id: 'gpuaas.Bad', owner: 'gpuaas', title: 'x', spec: { unit: 'hour' } } }]);
+    assert.ok(p.errors.some((e) => e.code === 'INVALID_ID' && e.pointer === '/operations/0/entry/id'));
+    assert.ok(p.errors.some((e) => e.code === 'INVALID_SPEC' && e.pointer.startsWith('/operations/0/entry/spec')), JSON.stringify(p.errors));
+  });
+
+  it('refuses an owner change with IMMUTABLE_FIELD at /set/owner', () => {
+    const p = plan(registry(), [{ op: 'update', family: 'scope', id: 'gpuaas.instances.read', expected_revision: 1, set: { owner: 'platform' } }]);
+    assert.deepEqual(p.errors.map((e) => [e.code, e.pointer]), [['IMMUTABLE_FIELD', '/operations/0/set/owner']]);
+  });
+
+  it('accepts empty replaced_by and sunset_at on a new entry, and refuses set ones', () => {
+    const ok = plan(registry(), [{ op: 'create', entry: { family: 'scope', id: 'gpuaas.fresh', owner: 'gpuaas', title: 'f', spec: { kind: 'api', privileged: false }, replaced_by: null, sunset_at: null } }]);
+    assert.deepEqual(ok.errors, []);
+    const bad = plan(registry(), [{ op: 'create', entry: { family: 'scope', id: 'gpuaas.fresh', owner: 'gpuaas', title: 'f', spec: { kind: 'api', privileged: false }, replaced_by: 'scope:gpuaas.instances.read' } }]);
+    assert.ok(bad.errors.some((e) => e.pointer === '/operations/0/entry/replaced_by'));
+  });
+});

@@ -16,7 +16,7 @@ export interface Principal {
 
 export type Operation =
   | { op: 'create'; entry: EntryInput }
-  | { op: 'update'; family: FamilyName; id: string; expected_revision: number; set: Partial<Pick<Entry, 'title' | 'description' | 'labels' | 'spec'>> }
+  | { op: 'update'; family: FamilyName; id: string; expected_revision: number; set: Partial<Pick<Entry, 'title' | 'description' | 'labels' | 'spec' | 'owner'>> }
   | {
       op: 'transition';
       family: FamilyName;
@@ -77,6 +77,9 @@ const entryInputSchema: JsonSchema = {
     description: { type: 'string', maxLength: 4000 },
     labels: labelsSchema,
     spec: { type: 'object' },
+    // A new entry is never deprecated; these are accepted only empty, for files that list them.
+    replaced_by: { type: 'null' },
+    sunset_at: { type: 'null' },
   },
 };
 
@@ -119,6 +122,7 @@ export const changeSetInputSchema: JsonSchema = {
                     description: { type: 'string', maxLength: 4000 },
                     labels: labelsSchema,
                     spec: { type: 'object' },
+                    owner: { type: 'string', description: 'never changes (the ID fixes it); present only to be refused clearly' },
                   },
                 },
               },
@@ -327,7 +331,9 @@ function planCreate(ctx: Ctx, input: EntryInput, i: number, at: string): void {
   const family = input.family;
   const idErr = idProblem(input.id);
   if (idErr) {
+    // Report the spec's problems too: every problem at once, even when the ID is unusable.
     issue(ctx, `${base}/id`, 'INVALID_ID', idErr);
+    checkSpec(ctx, family, input.spec, `${base}/spec`);
     return;
   }
   const key = entryKey(family, input.id);
@@ -414,7 +420,11 @@ function planUpdate(ctx: Ctx, op: Extract<Operation, { op: 'update' }>, i: numbe
   const t = target(ctx, op, at);
   if (!t) return;
   const { working } = t;
-  const next: Entry = { ...working, ...op.set, revision: t.before.revision + 1, updated_at: ctx.now };
+  const { owner, ...set } = op.set;
+  if (owner !== undefined && owner !== working.owner) {
+    issue(ctx, `${at}/set/owner`, 'IMMUTABLE_FIELD', `the owner of ${entryKey(op.family, op.id)} is '${working.owner}', fixed by its ID: a different owner needs a new ID in that product's namespace`);
+  }
+  const next: Entry = { ...working, ...set, revision: t.before.revision + 1, updated_at: ctx.now };
   if (op.set.spec !== undefined) {
     const base = `${at}/set/spec`;
     if (checkSpec(ctx, op.family, op.set.spec, base)) {

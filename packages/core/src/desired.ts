@@ -24,7 +24,9 @@ export function operationsFor(view: RegistryView, desired: readonly EntryInput[]
       creates.push({ op: 'create', entry: d });
       continue;
     }
-    const set: Partial<Pick<Entry, 'title' | 'description' | 'labels' | 'spec'>> = {};
+    const set: Partial<Pick<Entry, 'title' | 'description' | 'labels' | 'spec' | 'owner'>> = {};
+    // Validation refuses an owner change (the ID fixes it); the plan must not hide it.
+    if (d.owner !== current.owner) set.owner = d.owner;
     if (d.title !== current.title) set.title = d.title;
     if ((d.description ?? '') !== current.description) set.description = d.description ?? '';
     if (!isDeepStrictEqual(d.labels ?? {}, current.labels)) set.labels = d.labels ?? {};

@@ -3,11 +3,11 @@ export { startServer, openRegistry, VERSION, type RunningServer } from './server
 export { buildApp } from './http/app.js';
 export { Registry, invalid } from './registry/registry.js';
 export { applySeed, planSeed, defaultSeedDir, SEED_PRINCIPAL } from './registry/seed.js';
-export { readEntryFiles, parseEntryText, type SourcedEntry, type FileProblem } from './registry/entry-files.js';
+export { readEntryFiles, entryFilesIn, parseEntryText, type SourcedEntry, type FileProblem } from './registry/entry-files.js';
 export { openDatabase, isPostgresUrl, type DatabaseHandle, type Engine } from './store/db.js';
 export { migrateToLatest } from './store/migrations.js';
 export { registryStore } from './store/registry-store.js';
 export { TokenService, type TokenRequest, type CreatedToken } from './auth/token-service.js';
-export { ChangeSets } from './registry/changesets.js';
+export { ChangeSets, type ChangeSetView } from './registry/changesets.js';
 export type { StoredChangeSet } from './store/registry-store.js';
 export { TABLES, exportRows, exportCounts, importRows, type ExportHeader, type ExportLine } from './store/transfer.js';

@@ -11,7 +11,6 @@ import { activateSigner, attest, ed25519, govern, p256, type KeyPair } from '../
 
 const SLSA = 'https://slsa.dev/provenance/v1';
 const VULN = 'https://cosign.sigstore.dev/attestation/vuln/v1';
-const SPDX = 'https://spdx.dev/Document';
 const fixtures = new URL('../../../../../shared/fixtures/interop/dsse/', import.meta.url);
 
 function digestOf(s: string): string {

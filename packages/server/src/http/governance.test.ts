@@ -24,13 +24,6 @@ for (const engine of testEngines()) {
     async function submit(tok: string, operations: unknown[], title = 'change') {
       return call(server, 'POST', '/v1/changesets', { token: tok, body: { title, operations } });
     }
-    async function submitApproveApply(operations: unknown[]) {
-      const s = await submit(gpuaas, operations);
-      assert.equal(s.status, 201, s.text);
-      assert.equal((await call(server, 'POST', `/v1/changesets/${s.json.id}/approve`, { token: reviewer, body: {} })).status, 200);
-      return call(server, 'POST', `/v1/changesets/${s.json.id}/apply`, { token: gpuaas });
-    }
-
     before(async () => {
       db = await engine.create();
       server = await startTestServer(db, { clock: () => now });

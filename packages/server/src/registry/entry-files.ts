@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { EntryInput } from '@charter/core';
 import { LineCounter, parseAllDocuments } from 'yaml';
@@ -25,10 +25,8 @@ export interface EntryFiles {
 
 /** Reads every document of YAML (or JSON) entry files. `platform.yaml` first: it defines the shared vocabulary. */
 export function readEntryFiles(paths: string | string[]): EntryFiles {
-  const files = (Array.isArray(paths) ? paths : [paths]).flatMap(expand);
-  files.sort((a, b) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0));
   const out: EntryFiles = { entries: [], problems: [] };
-  for (const file of files) {
+  for (const file of entryFilesIn(paths)) {
     const parsed = parseEntryText(readFileSync(file, 'utf8'), file);
     out.entries.push(...parsed.entries);
     out.problems.push(...parsed.problems);
@@ -36,11 +34,18 @@ export function readEntryFiles(paths: string | string[]): EntryFiles {
   return out;
 }
 
+/** The entry files under `paths` (files or directories), in reading order: platform.* first, then by path. */
+export function entryFilesIn(paths: string | readonly string[]): string[] {
+  const files = (typeof paths === 'string' ? [paths] : [...paths]).flatMap(expand);
+  return files.sort((a, b) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0));
+}
+
 function rank(file: string): number {
   return basename(file).startsWith('platform.') ? 0 : 1;
 }
 
 function expand(path: string): string[] {
+  if (!existsSync(path)) throw new Error(`${path}: no such file or directory`);
   if (!statSync(path).isDirectory()) return [path];
   return readdirSync(path, { recursive: true, encoding: 'utf8' })
     .filter((f) => /\.(ya?ml|json)$/.test(f))
