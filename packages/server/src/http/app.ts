@@ -10,6 +10,7 @@ import { TokenService } from '../auth/token-service.js';
 import { ChangeSets } from '../registry/changesets.js';
 import { Artifacts } from '../artifacts/artifacts.js';
 import { ReleaseProofs } from '../artifacts/proof.js';
+import { webRoutes } from '../web/web-routes.js';
 import { artifactRoutes } from './artifact-routes.js';
 import { auditRoutes } from './audit-routes.js';
 import { catalogRoutes } from './catalog-routes.js';
@@ -94,6 +95,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   auditRoutes(app, { auth, audit: opts.registry.audit });
   const artifacts = new Artifacts(opts.registry);
   artifactRoutes(app, { auth, artifacts, proofs: new ReleaseProofs(opts.registry, artifacts), evidenceLimit: opts.evidenceLimit ?? 1024 * 1024 });
+  webRoutes(app, { auth, artifacts, registry: opts.registry });
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;
