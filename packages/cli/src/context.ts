@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { CharterApiError, CharterClient } from '@charter/sdk';
 import type { Command } from 'commander';
 import { defaultOutput, type Output } from './output.js';
@@ -14,8 +16,33 @@ export function globals(cmd: Command): GlobalOptions {
 }
 
 export function clientFor(opts: GlobalOptions): CharterClient {
-  const url = opts.url ?? process.env.CHARTER_URL ?? 'http://127.0.0.1:8080';
-  return new CharterClient({ url, token: opts.token ?? process.env.CHARTER_TOKEN });
+  const url = opts.url || process.env.CHARTER_URL || 'http://127.0.0.1:8080';
+  return new CharterClient({ url, token: tokenFor(url, opts) });
+}
+
+const LOCAL_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
+
+/**
+ * `--token`, else CHARTER_TOKEN (an empty value counts as unset), else — only for a server on
+ * this machine — the admin token its first start wrote to `<data dir>/admin-token`
+ * (CHARTER_DATA_DIR, default ./.charter). The file is never read for a remote URL, so the
+ * local admin secret cannot leak to another host.
+ */
+function tokenFor(url: string, opts: GlobalOptions): string | undefined {
+  const explicit = opts.token || process.env.CHARTER_TOKEN;
+  if (explicit) return explicit;
+  let host: string;
+  try {
+    host = new URL(url).hostname;
+  } catch {
+    return undefined;
+  }
+  if (!LOCAL_HOSTS.has(host)) return undefined;
+  try {
+    return readFileSync(join(process.env.CHARTER_DATA_DIR || '.charter', 'admin-token'), 'utf8').trim() || undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export function outputFor(opts: GlobalOptions): Output {

@@ -12,3 +12,4 @@ export * from './audit/index.js';
 export * from './evidence/index.js';
 export * from './policy/index.js';
 export * from './proof/index.js';
+export * from './contracts.js';

@@ -11,6 +11,8 @@ export interface ServerConfig {
   /** Load the seed slice on start (creates entries the registry has never had). */
   seed: boolean;
   logLevel: string;
+  /** Largest evidence envelope accepted, bytes (default 1 MiB). */
+  evidenceLimit: number;
   /** Catalog reads and checks need a token (platform.registry.read). */
   privateReads: boolean;
   /** How often a server on a shared PostgreSQL looks for writes by other replicas, ms. */
@@ -21,6 +23,8 @@ export interface ServerConfig {
 export function resolveConfig(flags: Partial<ServerConfig>, env: NodeJS.ProcessEnv = process.env): ServerConfig {
   const port = flags.port ?? (env.CHARTER_PORT ? Number(env.CHARTER_PORT) : 8080);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`port must be an integer from 0 to 65535, not ${String(flags.port ?? env.CHARTER_PORT)}`);
+  const limit = flags.evidenceLimit ?? (env.CHARTER_EVIDENCE_LIMIT ? Number(env.CHARTER_EVIDENCE_LIMIT) : 1024 * 1024);
+  if (!Number.isInteger(limit) || limit < 1024) throw new Error('the evidence limit must be a whole number of bytes, at least 1024');
   return {
     host: flags.host ?? env.CHARTER_HOST ?? '127.0.0.1',
     port,
@@ -31,6 +35,7 @@ export function resolveConfig(flags: Partial<ServerConfig>, env: NodeJS.ProcessE
     seed: flags.seed ?? env.CHARTER_SEED !== '0',
     logLevel: flags.logLevel ?? env.CHARTER_LOG_LEVEL ?? 'info',
     privateReads: flags.privateReads ?? env.CHARTER_PRIVATE_READS === '1',
+    evidenceLimit: limit,
     syncIntervalMs: flags.syncIntervalMs ?? 250,
   };
 }

@@ -48,7 +48,7 @@ export async function startServer(config: ServerConfig, opts: { clock?: () => Da
     return null;
   });
   if (adminToken) log(`first start: an admin token was written to ${adminToken} (mode 0600); it is not printed`);
-  const app = await buildApp({ registry, engine: handle.engine, version: VERSION, privateReads: config.privateReads, logLevel: config.logLevel === 'info' ? 'warn' : config.logLevel });
+  const app = await buildApp({ registry, engine: handle.engine, version: VERSION, privateReads: config.privateReads, evidenceLimit: config.evidenceLimit, logLevel: config.logLevel === 'info' ? 'warn' : config.logLevel });
 
   // Replicas on one PostgreSQL follow each other's writes through the sequence.
   let timer: NodeJS.Timeout | undefined;

@@ -1,9 +1,14 @@
+import { createReadStream, createWriteStream } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { resolveConfig, startServer, openRegistry, planSeed, applySeed, type ServerConfig } from '@charter/server';
+import type { ServerConfig } from '@charter/server';
+
+// The server stack loads only for the commands that run it: every other command starts fast.
+const server = () => import('@charter/server');
 import type { Command } from 'commander';
 import { EXIT, globals, outputFor } from '../context.js';
-import { printJson, table } from '../output.js';
+import { printJson, progress, table } from '../output.js';
 import type { PlannedChange } from '@charter/core';
 
 interface DbFlags {
@@ -19,7 +24,8 @@ function dbOptions(cmd: Command): Command {
     .option('--seed-dir <dir>', 'directory of seed YAML (default: the seed/ shipped with Charter)');
 }
 
-function config(flags: DbFlags & Partial<ServerConfig>): ServerConfig {
+async function config(flags: DbFlags & Partial<ServerConfig>): Promise<ServerConfig> {
+  const { resolveConfig } = await server();
   return resolveConfig({
     ...(flags.dataDir ? { dataDir: flags.dataDir } : {}),
     ...(flags.databaseUrl ? { databaseUrl: flags.databaseUrl } : {}),
@@ -44,21 +50,24 @@ export function serverCommands(program: Command, setExit: (code: number) => void
       .option('--port <port>', 'port to listen on (env CHARTER_PORT, default 8080)')
       .option('--host <host>', 'address to bind (env CHARTER_HOST, default 127.0.0.1)')
       .option('--no-seed', 'do not load the seed slice on start')
+      .option('--evidence-limit <bytes>', 'largest evidence envelope accepted (env CHARTER_EVIDENCE_LIMIT, default 1048576)')
       .option('--private-reads', 'catalog reads and checks need a token with platform.registry.read (env CHARTER_PRIVATE_READS=1)')
       .option('--log-level <level>', 'fatal, error, warn, info, debug (env CHARTER_LOG_LEVEL)'),
-  ).action(async (flags: DbFlags & { port?: string; host?: string; seed?: boolean; logLevel?: string; privateReads?: boolean }) => {
-    const cfg = config({ ...flags, port: flags.port === undefined ? undefined : Number(flags.port) } as DbFlags & Partial<ServerConfig>);
+  ).action(async (flags: DbFlags & { port?: string; host?: string; seed?: boolean; logLevel?: string; privateReads?: boolean; evidenceLimit?: string }) => {
+    const cfg = await config({ ...flags, port: flags.port === undefined ? undefined : Number(flags.port) } as DbFlags & Partial<ServerConfig>);
     if (flags.privateReads) cfg.privateReads = true;
+    if (flags.evidenceLimit !== undefined) cfg.evidenceLimit = Number(flags.evidenceLimit);
     const log = (line: string) => process.stderr.write(`charter: ${line}\n`);
-    const server = await startServer(cfg, { log });
-    if (!server.adminTokenFile && existsSync(join(cfg.dataDir, 'admin-token'))) log(`admin token: ${join(cfg.dataDir, 'admin-token')} (the CLI reads it when talking to this server)`);
-    log(`${server.handle.engine} database at ${server.handle.location}`);
-    log(`registry at sequence ${server.registry.catalog.sequence} with ${server.registry.catalog.size} entries`);
-    log(`listening on ${server.url} (API docs: ${server.url}/docs)`);
+    const { startServer } = await server();
+    const running = await startServer(cfg, { log });
+    if (!running.adminTokenFile && existsSync(join(cfg.dataDir, 'admin-token'))) log(`admin token: ${join(cfg.dataDir, 'admin-token')} (the CLI reads it when talking to this server)`);
+    log(`${running.handle.engine} database at ${running.handle.location}`);
+    log(`registry at sequence ${running.registry.catalog.sequence} with ${running.registry.catalog.size} entries`);
+    log(`listening on ${running.url} (API docs: ${running.url}/docs)`);
     await new Promise<void>((resolve) => {
       const stop = () => {
         log('shutting down');
-        server.close().then(resolve, resolve);
+        running.close().then(resolve, resolve);
       };
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
@@ -68,7 +77,8 @@ export function serverCommands(program: Command, setExit: (code: number) => void
 
   dbOptions(program.command('migrate').description('bring the database schema to the latest migration')).action(async (flags: DbFlags, cmd: Command) => {
     const o = outputFor(globals(cmd));
-    const { handle, migrations } = await openRegistry({ ...config(flags), seed: false });
+    const { openRegistry } = await server();
+    const { handle, migrations } = await openRegistry({ ...(await config(flags)), seed: false });
     await handle.close();
     if (o.json) printJson(o, { engine: handle.engine, ...migrations });
     else o.out(migrations.applied.length ? `applied ${migrations.applied.join(', ')}; now at ${migrations.current}` : `up to date at ${migrations.current}`);
@@ -78,7 +88,8 @@ export function serverCommands(program: Command, setExit: (code: number) => void
   const seed = program.command('seed').description('compare or load the seed slice (seed/*.yaml)');
   dbOptions(seed.command('plan').description('show how the registry differs from the seed files (drift)')).action(async (flags: DbFlags, cmd: Command) => {
     const o = outputFor(globals(cmd));
-    const cfg = config(flags);
+    const cfg = await config(flags);
+    const { openRegistry, planSeed } = await server();
     const { handle, registry } = await openRegistry({ ...cfg, seed: false });
     try {
       const { plan, problems, operations } = planSeed(registry, cfg.seedDir);
@@ -95,7 +106,8 @@ export function serverCommands(program: Command, setExit: (code: number) => void
   });
   dbOptions(seed.command('apply').description('apply the seed files as a change set authored by seed')).action(async (flags: DbFlags, cmd: Command) => {
     const o = outputFor(globals(cmd));
-    const cfg = config(flags);
+    const cfg = await config(flags);
+    const { openRegistry, applySeed } = await server();
     const { handle, registry } = await openRegistry({ ...cfg, seed: false });
     try {
       const applied = await applySeed(registry, cfg.seedDir ? { seedDir: cfg.seedDir } : {});
@@ -106,6 +118,70 @@ export function serverCommands(program: Command, setExit: (code: number) => void
       await handle.close();
     }
   });
+}
+
+export function transferCommands(program: Command, setExit: (code: number) => void): void {
+  dbOptions(program.command('export').description('write the whole database (registry, change sets, tokens as hashes, audit log, artifacts) as JSON lines').option('--out <file>', 'write here instead of stdout'))
+    .action(async (flags: DbFlags & { out?: string }, cmd: Command) => {
+      const o = outputFor(globals(cmd));
+      const { openDatabase, migrateToLatest, exportRows, exportCounts } = await server();
+      const cfg = await config(flags);
+      const handle = openDatabase(cfg);
+      try {
+        const migration = (await migrateToLatest(handle.db)).current;
+        const counts = await exportCounts(handle.db);
+        const total = Object.values(counts).reduce((a, b) => a + b, 0);
+        const out = flags.out ? createWriteStream(flags.out, { mode: 0o600 }) : process.stdout;
+        const write = (line: string) => new Promise<void>((resolve, reject) => (out.write(line + '\n', (err) => (err ? reject(err) : resolve()))));
+        await write(JSON.stringify({ format: 'charter.export/v1', exported_at: new Date().toISOString(), engine: handle.engine, migration, counts }));
+        const bar = progress({ ...o, json: o.json || !flags.out }, 'exporting rows');
+        let n = 0;
+        await exportRows(handle.db, handle.engine, async (line) => {
+          await write(JSON.stringify(line));
+          bar.update(++n, total);
+        });
+        bar.done();
+        if (flags.out) await new Promise<void>((resolve) => (out as ReturnType<typeof createWriteStream>).end(resolve));
+        if (flags.out) {
+          if (o.json) printJson(o, { rows: n, counts, out: flags.out });
+          else o.out(`exported ${n} rows from ${handle.engine} to ${flags.out}`);
+        }
+        setExit(EXIT.yes);
+      } finally {
+        await handle.close();
+      }
+    });
+
+  dbOptions(program.command('import <file>').description('load an export into a fresh, empty database (same IDs, revisions and audit log)'))
+    .action(async (file: string, flags: DbFlags, cmd: Command) => {
+      const o = outputFor(globals(cmd));
+      const { openDatabase, migrateToLatest, importRows } = await server();
+      const cfg = await config(flags);
+      const lines = createInterface({ input: createReadStream(file), crlfDelay: Infinity });
+      const iterator = lines[Symbol.asyncIterator]();
+      const first = await iterator.next();
+      const header = first.done ? null : (JSON.parse(first.value) as { format?: string; counts?: Record<string, number> });
+      if (header?.format !== 'charter.export/v1') throw new Error(`${file} is not a Charter export (charter.export/v1)`);
+      const total = Object.values(header.counts ?? {}).reduce((a, b) => a + b, 0);
+      const handle = openDatabase(cfg);
+      try {
+        await migrateToLatest(handle.db);
+        const bar = progress(o, 'importing rows');
+        const rows = (async function* () {
+          for (let r = await iterator.next(); !r.done; r = await iterator.next()) if (r.value.trim()) yield JSON.parse(r.value);
+        })();
+        const counts = await importRows(handle.db, rows, (n) => bar.update(n, total));
+        bar.done();
+        for (const [t, n] of Object.entries(header.counts ?? {})) {
+          if ((counts[t] ?? 0) !== n) throw new Error(`table ${t}: the export says ${n} rows, ${counts[t] ?? 0} were read`);
+        }
+        if (o.json) printJson(o, { engine: handle.engine, counts });
+        else o.out(`imported ${Object.values(counts).reduce((a, b) => a + b, 0)} rows into ${handle.engine}; run \`charter audit verify\` against the new server to check the log`);
+        setExit(EXIT.yes);
+      } finally {
+        await handle.close();
+      }
+    });
 }
 
 export { table };

@@ -459,6 +459,13 @@ describe('evaluateStage: where conditions on the in-toto Statement', () => {
 describe('evaluateStage: revocation (trust withdrawn after the fact)', () => {
   const passingStaging = [provenance(), scan(0)];
 
+  it('evidence untrusted when attached never counts, even once its signer is trusted again', () => {
+    const signedWhileDisabled = scan(0, { signers: [{ ...signedBy('platform.scanner'), reason: 'signer_disabled' }] });
+    const c = scanCheck([signedWhileDisabled]);
+    assert.equal(c.status, 'untrusted');
+    assert.match(c.detail, /was not trusted when it was attached \(signer disabled\); attach it again/);
+  });
+
   it('disabling a listed signer flips a passing stage to failing', () => {
     assert.equal(staging(passingStaging).passes, true);
     const r = staging(passingStaging, { view: registry(signer('platform.scanner', ['vuln_scan'], { lifecycle: 'disabled' })) });

@@ -297,6 +297,11 @@ function judgeSignature(ctx: Context, sig: EvidenceSignature, typeId: string, si
     return { trusted: false, why: { rank: 0, text: `signed by an unknown key${keyHint(sig)}` } };
   }
   if (!signerIds.includes(id)) return { trusted: false, why: { rank: 2, text: `signed by ${id}, which may not sign ${typeId}` } };
+  // Evidence untrusted when it was attached never counts, even if its signer is trusted again
+  // later (it may have been signed while the key was withdrawn): attach it again to re-verify.
+  if (sig.reason !== 'verified') {
+    return { trusted: false, why: { rank: 3, text: `signed by ${id}, which was not trusted when it was attached (${String(sig.reason).replace(/^signer_/, 'signer ')}); attach it again to re-verify` } };
+  }
   const answer = ctx.usable('signer', id);
   if (!answer.allowed) return { trusted: false, why: { rank: 5, text: `signed by ${id}, which ${unusable(answer)}` } };
   const registered = ctx.entry('signer', id)?.spec['evidence_types'];

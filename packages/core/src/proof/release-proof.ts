@@ -166,12 +166,14 @@ export function verifyReleaseProof(input: unknown, opts: { logKey?: NoteVerifier
       const typeEntry = tryParseRef(typeRef);
       const mapped = typeEntry ? view.get('evidence-type', typeEntry.id) : undefined;
       if (!mapped || mapped.spec.predicate_type !== statement.predicateType) problems.push(`evidence ${item.id}: predicate type ${statement.predicateType} is not ${typeRef}`);
-      const signers: EvidenceSignature[] = verifySignatures(envelope, keys).map((r) => ({
+      // A signature counts only if it was trusted when attached (as logged) and at decision time.
+      const attachedAs = Array.isArray(det?.signers) ? (det.signers as { reason?: unknown }[]) : [];
+      const signers: EvidenceSignature[] = verifySignatures(envelope, keys).map((r, i) => ({
         signer: r.verified ? r.key : null,
         keyid: r.keyid,
         fingerprint: null,
         verified: r.verified,
-        reason: r.verified && r.key ? signatureTrust(view, r.key, typeRef, now) : r.reason,
+        reason: !r.verified || !r.key ? r.reason : attachedAs[i]?.reason !== 'verified' ? String(attachedAs[i]?.reason ?? 'not_logged') : signatureTrust(view, r.key, typeRef, now),
       }));
       evidence.push({ id: item.id, evidence_type: typeRef, predicate_type: statement.predicateType, statement: statement as unknown as Evidence['statement'], signers, attached_at: item.attached_at });
       const by = signers.filter((s) => s.reason === 'verified').map((s) => s.signer);

@@ -188,9 +188,9 @@ export class Artifacts {
     this.#requireOwner(artifact, actor);
     const envelopeDigest = sha256(raw);
     const existing = await artifactStore.evidenceByEnvelope(this.#db, digest, envelopeDigest);
-    // The same bytes again: idempotent, unless no key verified them before (e.g. the signer's
-    // real key was registered since), in which case the signatures are checked again below.
-    if (existing && existing.signers.some((s) => s.verified)) return { evidence: existing, created: false };
+    // The same bytes again: idempotent, unless they were not trusted when attached (e.g. the
+    // signer's real key was registered, or the signer re-enabled, since): then they are re-verified.
+    if (existing && existing.signers.some((s) => s.reason === 'verified')) return { evidence: existing, created: false };
 
     let envelope;
     let statement;
@@ -228,7 +228,7 @@ export class Artifacts {
     });
     const trusted = signers.some((s) => s.reason === 'verified');
     const reasons = signers.filter((s) => s.reason !== 'verified').map((s) => describeSignature(s, evidenceType.id));
-    if (existing && !signers.some((s) => s.verified)) return { evidence: existing, created: false };
+    if (existing && !trusted) return { evidence: existing, created: false };
     const { value } = await this.#registry.mutate(actor, ACTIONS.evidenceAttach, async (trx, at) => {
       if (existing) await artifactStore.deleteEvidence(trx, existing.id);
       const evidence: StoredEvidence = {
@@ -293,6 +293,8 @@ export class Artifacts {
     const type = this.#registry.catalog.get('artifact-type', artifact.artifact_type);
     const stages = type ? readStages(type).map((s) => s.name) : [];
     if (!stages.includes(stage)) throw new CharterError('UNKNOWN_STAGE', `artifact type ${artifact.artifact_type} has no stage '${stage}' (stages: ${stages.join(', ')})`, { errors: [{ pointer: '/stage', code: 'UNKNOWN_STAGE', detail: stages.join(', ') }] });
+    // Approvals are evidence of the registry's `approval` type: with it unusable, none are taken.
+    this.#usable('evidence-type', 'approval');
     if (actor.principal.name === artifact.registered_by) {
       throw new CharterError('SELF_APPROVAL', `${actor.principal.name} registered ${digest}: its release needs approval by someone else`);
     }

@@ -127,13 +127,13 @@ export function artifactRoutes(fastify: FastifyInstance, deps: { auth: Auth; art
       params: DigestParams,
       body: Type.Object({ stage: Stage, comment: Type.Optional(Type.String({ maxLength: 2000 })) }, { additionalProperties: false }),
     },
-    handler: async (req, reply) => reply.code(201).send(await artifacts.approve(req.params.digest, req.body.stage, req.body.comment ?? null, actorOf(req))),
+    handler: async (req, reply) => reply.code(201).send({ ...(await artifacts.approve(req.params.digest, req.body.stage, req.body.comment ?? null, actorOf(req))), evidence_type: 'evidence-type:approval' }),
   });
 
   app.get('/v1/artifacts/:digest/approvals', {
     preHandler: reads,
     schema: { tags: ['artifacts'], summary: 'Approvals recorded for an artifact', params: DigestParams },
-    handler: async (req) => ({ items: await artifacts.approvals(req.params.digest), next_cursor: null }),
+    handler: async (req) => ({ items: (await artifacts.approvals(req.params.digest)).map((a) => ({ ...a, evidence_type: 'evidence-type:approval' })), next_cursor: null }),
   });
 
   app.post('/v1/artifacts/:digest/promotions', {

@@ -1,0 +1,92 @@
+import assert from 'node:assert/strict';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { generateKeyPairSync } from 'node:crypto';
+import SQLite from 'better-sqlite3';
+import { vkeyFromPublicKey } from '@charter/core';
+import { runCharter, spawnServe, tempDir, type ServeProcess } from './harness.js';
+
+/** `charter audit verify` and crash safety, with the real binary and SQLite. */
+describe('audit log end to end', () => {
+  const dataDir = tempDir();
+  const cwd = tempDir('charter-e2e-cwd-');
+  let serve: ServeProcess | null = null;
+  after(async () => {
+    await serve?.stop('SIGKILL');
+    rmSync(dataDir, { recursive: true, force: true });
+    rmSync(cwd, { recursive: true, force: true });
+  });
+
+  const charter = (args: string[], url: string, token: string) => runCharter(['--url', url, '--token', token, ...args], { cwd, timeoutMs: 60_000 });
+
+  it('loses nothing acknowledged when the server is killed mid-burst, and the log still verifies', async () => {
+    serve = await spawnServe(['--data-dir', dataDir, '--port', '0', '--log-level', 'silent'], { cwd });
+    const admin = readFileSync(join(dataDir, 'admin-token'), 'utf8').trim();
+    const acked: string[] = [];
+    let stop = false;
+    const worker = async (w: number) => {
+      for (let i = 0; !stop; i++) {
+        try {
+          const res = await fetch(`${serve!.url}/v1/tokens`, {
+            method: 'POST',
+            headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+            body: JSON.stringify({ principal: `burst-${w}-${i}`, scopes: ['scope:platform.registry.propose'] }),
+          });
+          if (res.status === 201) acked.push(((await res.json()) as { id: string }).id);
+        } catch {
+          return; // the server is gone
+        }
+      }
+    };
+    const workers = [0, 1, 2, 3, 4, 5].map(worker);
+    while (acked.length < 40) await new Promise((r) => setTimeout(r, 5));
+    await serve.stop('SIGKILL');
+    stop = true;
+    await Promise.all(workers);
+    serve = await spawnServe(['--data-dir', dataDir, '--port', '0', '--log-level', 'silent'], { cwd });
+    const listed = (await (await fetch(`${serve.url}/v1/tokens`, { headers: { authorization: `Bearer ${admin}` } })).json()) as { items: { id: string }[] };
+    const ids = new Set(listed.items.map((t) => t.id));
+    for (const id of acked) assert.ok(ids.has(id), `acknowledged token ${id} survived the crash`);
+    const log = (await (await fetch(`${serve.url}/v1/audit?limit=5000`, { headers: { authorization: `Bearer ${admin}` } })).json()) as { items: { subject: string[]; action: string }[] };
+    const logged = new Set(log.items.filter((e) => e.action.endsWith('token.create')).flatMap((e) => e.subject));
+    for (const id of acked) assert.ok(logged.has(id), `token ${id} has its audit event`);
+    assert.equal(logged.size, ids.size, 'no token without its event, no event without its token');
+    const verify = await charter(['audit', 'verify'], serve.url, admin);
+    assert.equal(verify.code, 0, verify.stderr + verify.stdout);
+    assert.match(verify.stdout, /ok: \d+ events reproduce the signed root/);
+  });
+
+  it('names the first tampered index, pins the log key, and proves consistency with a saved checkpoint', async () => {
+    assert.ok(serve);
+    const admin = readFileSync(join(dataDir, 'admin-token'), 'utf8').trim();
+    const vkey = ((await (await fetch(`${serve.url}/v1/audit/key`)).json()) as { vkey: string }).vkey;
+    const keyFile = join(cwd, 'log.vkey');
+    writeFileSync(keyFile, vkey + '\n');
+    const saved = join(cwd, 'checkpoint.txt');
+    const first = await charter(['audit', 'verify', '--log-key', keyFile, '--save', saved, '--json'], serve.url, admin);
+    assert.equal(first.code, 0, first.stderr);
+    const report = JSON.parse(first.stdout) as { ok: boolean; size: number; key: string };
+    assert.deepEqual([report.ok, report.key], [true, 'pinned']);
+
+    await fetch(`${serve.url}/v1/tokens`, { method: 'POST', headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' }, body: JSON.stringify({ principal: 'later', scopes: ['scope:platform.registry.propose'] }) });
+    const since = await charter(['audit', 'verify', '--log-key', keyFile, '--since', saved], serve.url, admin);
+    assert.equal(since.code, 0, since.stderr);
+    assert.match(since.stdout, new RegExp(`extends the saved checkpoint at ${report.size}`));
+
+    // Someone with database access rewrites history: audit verify names the event.
+    await serve.stop('SIGTERM');
+    const db = new SQLite(join(dataDir, 'charter.db'));
+    db.prepare('update audit_events set actor = ? where idx = ?').run('mallory', 7);
+    db.close();
+    serve = await spawnServe(['--data-dir', dataDir, '--port', '0', '--log-level', 'silent'], { cwd });
+    const tampered = await charter(['audit', 'verify', '--log-key', keyFile], serve.url, admin);
+    assert.equal(tampered.code, 1);
+    assert.match(tampered.stderr, /FAILED at index 7/);
+
+    const otherKey = join(cwd, 'other.vkey');
+    writeFileSync(otherKey, vkeyFromPublicKey(vkey.split('+')[0]!, generateKeyPairSync('ed25519').publicKey));
+    const wrongKey = await charter(['audit', 'verify', '--log-key', otherKey], serve.url, admin);
+    assert.equal(wrongKey.code, 1, 'a checkpoint that the pinned key did not sign is refused');
+  });
+});
