@@ -14,6 +14,7 @@ import { webRoutes } from '../web/web-routes.js';
 import { artifactRoutes } from './artifact-routes.js';
 import { auditRoutes } from './audit-routes.js';
 import { catalogRoutes } from './catalog-routes.js';
+import { contractRoutes } from './contract-routes.js';
 import { governanceRoutes } from './governance-routes.js';
 import { checkRoutes } from './check-routes.js';
 import { feedRoutes } from './feed-routes.js';
@@ -75,6 +76,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
         { name: 'tokens', description: 'Bearer tokens' },
         { name: 'audit', description: 'The tamper-evident audit log' },
         { name: 'artifacts', description: 'Artifacts, evidence, promotion, explain, deploy check, release proof' },
+        { name: 'contracts', description: 'Run-time contract checks: app manifests, usage records, notifications' },
         { name: 'ops', description: 'Health and metrics' },
       ],
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'a Charter token (charter_…)' } } },
@@ -95,6 +97,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   auditRoutes(app, { auth, audit: opts.registry.audit });
   const artifacts = new Artifacts(opts.registry);
   artifactRoutes(app, { auth, artifacts, proofs: new ReleaseProofs(opts.registry, artifacts), evidenceLimit: opts.evidenceLimit ?? 1024 * 1024 });
+  contractRoutes(app, { auth, registry: opts.registry });
   webRoutes(app, { auth, artifacts, registry: opts.registry });
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
