@@ -228,6 +228,20 @@ for (const engine of testEngines()) {
       assert.equal((await attach(envelope)).json.audit_index, again.json.audit_index, 'once trusted, attaching again changes nothing');
     });
 
+    it('takes a Sigstore bundle as written by sigstore tooling and verifies its DSSE envelope', async () => {
+      const bundle = readFileSync(new URL('sigstore-bundles/conformance-happy-path-intoto-in-dsse-v3.sigstore.json', fixtures), 'utf8');
+      const leaf = readFileSync(new URL('sigstore-bundles/conformance-happy-path-intoto-in-dsse-v3.leaf-pubkey.pem', fixtures), 'utf8');
+      const subject = 'sha256:a0cfc71271d6e278e57cd332ff957c3f7043fdda354c4cbb190a30d56efa01bf';
+      await govern(server, admin, reviewer, 'sigstore conformance key', activateSigner(server, 'platform.sigstore_conformance', leaf, 'ecdsa-p256'));
+      assert.equal((await call(server, 'POST', '/v1/artifacts', { token: ci, body: { digest: subject, artifact_type: 'gpuaas.runtime_bundle', product: 'gpuaas', name: 'conformance', version: '1.0.0' } })).status, 201);
+      const r = await call(server, 'POST', `/v1/artifacts/${subject}/evidence`, { token: ci, body: bundle, headers: { 'content-type': 'application/vnd.dev.sigstore.bundle.v0.3+json' } });
+      assert.equal(r.status, 201, r.text);
+      assert.equal(r.json.trusted, true);
+      assert.equal(r.json.signers[0].signer, 'signer:platform.sigstore_conformance');
+      const stored = await call(server, 'GET', `/v1/artifacts/${subject}/evidence/${r.json.id}/envelope`);
+      assert.equal(stored.text, bundle, 'the bundle is kept byte for byte');
+    });
+
     it('verifies real attestations written by other tools, and not with the wrong key', async () => {
       const envelope = readFileSync(new URL('attestation-verifier-ed25519/build.fe1c6281.json', fixtures), 'utf8');
       const pem = readFileSync(new URL('attestation-verifier-ed25519/key.pub.pem', fixtures), 'utf8');
