@@ -105,10 +105,11 @@ export class LocalCatalog {
 
   check(ref: string): CheckResult {
     const catalog = this.#catalog;
-    if (catalog === null || this.#clock() - this.#freshAt > this.#stalenessMs) {
+    const now = this.#clock();
+    if (catalog === null || now - this.#freshAt > this.#stalenessMs) {
       return { ref, allowed: false, reason: 'stale', lifecycle: null, revision: null, replaced_by: null, sunset_at: null, warning: catalog ? 'the local catalog is older than its staleness bound' : 'no snapshot loaded yet' };
     }
-    return catalog.check(ref, this.#clock());
+    return catalog.check(ref, now);
   }
 
   checkAll(refs: readonly string[]): CheckAnswer {

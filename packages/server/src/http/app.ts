@@ -4,6 +4,7 @@ import { Ajv, type Options as AjvOptions } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
 import type { Registry } from '../registry/registry.js';
 import { Auth } from '../auth/auth.js';
 import { TokenService } from '../auth/token-service.js';
@@ -20,7 +21,9 @@ import { checkRoutes } from './check-routes.js';
 import { feedRoutes } from './feed-routes.js';
 import { opsRoutes } from './ops-routes.js';
 import { errorHandler, notFoundHandler } from './problem.js';
-import { ProblemSchema } from './schemas.js';
+import { CheckBody, ProblemSchema } from './schemas.js';
+import { checkFastPath } from './check-fast-path.js';
+import { createMetrics } from './metrics.js';
 
 type AddFormats = (ajv: Ajv) => Ajv;
 const addFormats = ((addFormatsModule as unknown as { default?: AddFormats }).default ?? addFormatsModule) as unknown as AddFormats;
@@ -45,18 +48,25 @@ function ajv(opts: AjvOptions): Ajv {
 }
 
 export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
+  // Bodies are validated exactly as sent (no coercion, nothing removed); query strings and
+  // path parameters arrive as text and are coerced to the declared types.
+  const bodyAjv = ajv({ coerceTypes: false, removeAdditional: false, useDefaults: false });
+  const paramAjv = ajv({ coerceTypes: 'array', removeAdditional: false, useDefaults: true });
+  const bodyLimit = opts.bodyLimit ?? 1024 * 1024;
+  const metrics = createMetrics(opts.registry);
+  // The hot path (POST /v1/check) is answered ahead of the router unless reads are private.
+  const fast = opts.privateReads ? null : checkFastPath({ registry: opts.registry, metrics, validate: bodyAjv.compile(CheckBody), bodyLimit });
   const app = Fastify({
+    serverFactory: (handler) => createServer((req, res) => {
+      if (!fast?.(req, res)) handler(req, res);
+    }),
     logger: opts.logLevel && opts.logLevel !== 'silent' ? { level: opts.logLevel } : false,
-    bodyLimit: opts.bodyLimit ?? 1024 * 1024,
+    bodyLimit,
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
     routerOptions: { ignoreTrailingSlash: true },
   });
 
-  // Bodies are validated exactly as sent (no coercion, nothing removed); query strings and
-  // path parameters arrive as text and are coerced to the declared types.
-  const bodyAjv = ajv({ coerceTypes: false, removeAdditional: false, useDefaults: false });
-  const paramAjv = ajv({ coerceTypes: 'array', removeAdditional: false, useDefaults: true });
   app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodyAjv : paramAjv).compile(schema));
 
   app.addSchema(ProblemSchema);
@@ -89,7 +99,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
 
   app.decorateRequest('auth', null);
   const auth = new Auth(opts.registry, { privateReads: opts.privateReads ?? false });
-  opsRoutes(app, opts.registry, { engine: opts.engine, version: opts.version });
+  opsRoutes(app, opts.registry, metrics, { engine: opts.engine, version: opts.version });
   catalogRoutes(app, opts.registry, auth);
   checkRoutes(app, opts.registry, auth);
   feedRoutes(app, opts.registry, auth);

@@ -151,6 +151,16 @@ for (const engine of testEngines()) {
       assert.equal(none.json.code, 'NOT_FOUND');
     });
 
+    it('answers POST /v1/check the same on its fast path and through the router', async () => {
+      const strip = (r: Awaited<ReturnType<typeof call>>) => ({ status: r.status, type: r.type.split(';')[0], json: r.json ? { ...r.json, request_id: undefined } : r.text });
+      const bodies: unknown[] = [{ refs: ['scope:gpuaas.instances.write', 'nope', 'scope:gpuaas.none'] }, { refs: 'x' }, { refs: [1, 2] }, {}, { refs: ['a'], more: 1 }, [], 'null', '{"refs": [', ''];
+      for (const body of bodies) {
+        const fast = await call(server, 'POST', '/v1/check', { body: body === '' ? '' : body });
+        const routed = await call(server, 'POST', '/v1/check?via=router', { body: body === '' ? '' : body });
+        assert.deepEqual(strip(fast), strip(routed), `same answer for ${JSON.stringify(body)}`);
+      }
+    });
+
     it('never answers 500 to random input', async () => {
       await fc.assert(
         fc.asyncProperty(fc.jsonValue(), fc.string(), async (body, ref) => {

@@ -77,9 +77,13 @@ export function sendProblem(reply: FastifyReply, p: Problem): FastifyReply {
 
 /** Fastify validation errors carry Ajv errors; turn them into pointers into the request part. */
 function validationIssues(err: FastifyError): Issue[] {
-  const part = err.validationContext ?? 'body';
+  return ajvIssues(err.validation ?? [], err.validationContext ?? 'body');
+}
+
+/** Ajv errors as issues with JSON pointers into the request part (the body is the root). */
+export function ajvIssues(errors: readonly { instancePath: string; keyword: string; params: unknown; message?: string | undefined }[], part: string): Issue[] {
   const root = part === 'body' ? '' : `/${part}`;
-  return (err.validation ?? []).map((v) => {
+  return errors.map((v) => {
     const params = v.params as Record<string, unknown>;
     let at = v.instancePath;
     if (v.keyword === 'required') at += `/${String(params.missingProperty)}`;
@@ -96,20 +100,17 @@ export function errorHandler(err: FastifyError | CharterError | Error, req: Fast
     return sendProblem(reply, problem(status, err.code, err.message, err.errors, err.extra ?? {}));
   }
   const fe = err as FastifyError;
-  if (fe.validation) {
-    const issues = validationIssues(fe);
-    return sendProblem(reply, problem(400, 'MALFORMED_REQUEST', `the request ${fe.validationContext ?? 'body'} is invalid: ${issues.map((i) => `${i.pointer || '/'} ${i.detail}`).join('; ')}`, issues));
-  }
+  if (fe.validation) return sendProblem(reply, invalidRequest(validationIssues(fe), fe.validationContext ?? 'body'));
   switch (fe.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return sendProblem(reply, problem(413, 'PAYLOAD_TOO_LARGE', 'the request body is larger than this server accepts'));
+      return sendProblem(reply, BODY_PROBLEMS.tooLarge());
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return sendProblem(reply, problem(415, 'UNSUPPORTED_MEDIA_TYPE', 'send JSON with Content-Type: application/json'));
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-      return sendProblem(reply, problem(400, 'MALFORMED_REQUEST', 'the request body is empty; send a JSON document', [{ pointer: '', code: 'MALFORMED_REQUEST', detail: 'empty body' }]));
+      return sendProblem(reply, BODY_PROBLEMS.empty());
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
-      return sendProblem(reply, problem(400, 'MALFORMED_REQUEST', `the request body is not valid JSON: ${fe.message}`, [{ pointer: '', code: 'MALFORMED_REQUEST', detail: 'not JSON' }]));
+      return sendProblem(reply, BODY_PROBLEMS.notJson());
   }
   if (err instanceof SyntaxError || fe.statusCode === 400) {
     return sendProblem(reply, problem(400, 'MALFORMED_REQUEST', `the request is malformed: ${err.message}`, [{ pointer: '', code: 'MALFORMED_REQUEST', detail: err.message }]));
@@ -119,6 +120,18 @@ export function errorHandler(err: FastifyError | CharterError | Error, req: Fast
   }
   req.log.error({ err }, 'unhandled error');
   return sendProblem(reply, problem(500, 'INTERNAL', 'an internal error occurred; it has been logged with this request id'));
+}
+
+/** Problems with a request body as such, the same on every path that reads one. */
+export const BODY_PROBLEMS = {
+  tooLarge: () => problem(413, 'PAYLOAD_TOO_LARGE', 'the request body is larger than this server accepts'),
+  empty: () => problem(400, 'MALFORMED_REQUEST', 'the request body is empty; send a JSON document', [{ pointer: '', code: 'MALFORMED_REQUEST', detail: 'empty body' }]),
+  notJson: () => problem(400, 'MALFORMED_REQUEST', 'the request body is not valid JSON (Content-Type says application/json)', [{ pointer: '', code: 'MALFORMED_REQUEST', detail: 'not JSON' }]),
+};
+
+/** The 400 for a request that does not match its schema. */
+export function invalidRequest(issues: Issue[], part: string): Problem {
+  return problem(400, 'MALFORMED_REQUEST', `the request ${part} is invalid: ${issues.map((i) => `${i.pointer || '/'} ${i.detail}`).join('; ')}`, issues);
 }
 
 export function notFoundHandler(req: FastifyRequest, reply: FastifyReply): FastifyReply {

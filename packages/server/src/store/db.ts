@@ -2,7 +2,8 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
-import pg from 'pg';
+import { createRequire } from 'node:module';
+import type pgTypes from 'pg';
 import type { Database } from './schema.js';
 
 export type Engine = 'sqlite' | 'postgres';
@@ -15,8 +16,13 @@ export interface DatabaseHandle {
   close(): Promise<void>;
 }
 
-// bigint columns come back as strings from pg by default; our sequences fit in a double.
-pg.types.setTypeParser(20, (v: string) => Number(v));
+/** pg loads only when PostgreSQL is used: the embedded engine starts without it. */
+function loadPg(): typeof pgTypes {
+  const pg = createRequire(import.meta.url)('pg') as typeof pgTypes;
+  // bigint columns come back as strings from pg by default; our sequences fit in a double.
+  pg.types.setTypeParser(20, (v: string) => Number(v));
+  return pg;
+}
 
 export function isPostgresUrl(url: string | undefined): url is string {
   return !!url && /^postgres(ql)?:\/\//.test(url);
@@ -24,6 +30,7 @@ export function isPostgresUrl(url: string | undefined): url is string {
 
 export function openDatabase(opts: { databaseUrl?: string | undefined; dataDir: string }): DatabaseHandle {
   if (isPostgresUrl(opts.databaseUrl)) {
+    const pg = loadPg();
     const pool = new pg.Pool({ connectionString: opts.databaseUrl, max: 10 });
     // An idle client that errors (server restart) must not crash the process.
     pool.on('error', () => {});

@@ -1,0 +1,74 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ValidateFunction } from 'ajv';
+import type { Registry } from '../registry/registry.js';
+import type { Metrics } from './metrics.js';
+import { ajvIssues, BODY_PROBLEMS, invalidRequest, type Problem } from './problem.js';
+
+/**
+ * `POST /v1/check` served straight from node:http, ahead of the router: the fail-closed
+ * question is the hot path of every shared service, and the framework's per-request work
+ * (routing, hooks, request objects) costs more than the check itself (docs/benchmarks.md).
+ * It answers exactly what the routed handler would: the same body schema (compiled by the same
+ * Ajv setup), the same problems, the same metrics. Anything unusual — another content type, a
+ * query string, --private-reads — goes to the router instead, untouched.
+ */
+export function checkFastPath(opts: { registry: Registry; metrics: Metrics; validate: ValidateFunction; bodyLimit: number }) {
+  const { registry, metrics, validate, bodyLimit } = opts;
+
+  const send = (res: ServerResponse, status: number, type: string, body: string, started: bigint): void => {
+    res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body) });
+    res.end(body);
+    metrics.observe('POST', '/v1/check', status, Number(process.hrtime.bigint() - started) / 1e9);
+  };
+  const sendProblem = (req: IncomingMessage, res: ServerResponse, p: Problem, started: bigint): void => {
+    const id = req.headers['x-request-id'];
+    p.request_id = typeof id === 'string' && id.length > 0 ? id : randomUUID();
+    send(res, p.status, 'application/problem+json; charset=utf-8', JSON.stringify(p), started);
+  };
+
+  /** Returns false when the request is not one it serves (the router takes it). */
+  return (req: IncomingMessage, res: ServerResponse): boolean => {
+    if (req.method !== 'POST' || req.url !== '/v1/check') return false;
+    const type = req.headers['content-type'];
+    if (type === undefined || !/^application\/json\s*(;|$)/i.test(type)) return false;
+    const started = process.hrtime.bigint();
+    const declared = Number(req.headers['content-length']);
+    if (declared > bodyLimit) {
+      sendProblem(req, res, BODY_PROBLEMS.tooLarge(), started);
+      req.resume();
+      return true;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let aborted = false;
+    req.on('data', (chunk: Buffer) => {
+      if (aborted) return;
+      size += chunk.length;
+      if (size > bodyLimit) {
+        aborted = true;
+        sendProblem(req, res, BODY_PROBLEMS.tooLarge(), started);
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('error', () => {
+      aborted = true;
+    });
+    req.on('end', () => {
+      if (aborted) return;
+      const text = chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8');
+      if (text.length === 0) return sendProblem(req, res, BODY_PROBLEMS.empty(), started);
+      let body: unknown;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        return sendProblem(req, res, BODY_PROBLEMS.notJson(), started);
+      }
+      if (!validate(body)) return sendProblem(req, res, invalidRequest(ajvIssues(validate.errors ?? [], 'body'), 'body'), started);
+      const answer = registry.check((body as { refs: string[] }).refs);
+      send(res, 200, 'application/json; charset=utf-8', JSON.stringify(answer), started);
+    });
+    return true;
+  };
+}

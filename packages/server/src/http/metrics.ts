@@ -1,0 +1,30 @@
+import { Counter, Gauge, Histogram, Registry as MetricsRegistry, collectDefaultMetrics } from 'prom-client';
+import type { Registry } from '../registry/registry.js';
+
+/** The Prometheus metrics of one server: every request path counts into the same series. */
+export interface Metrics {
+  registry: MetricsRegistry;
+  observe(method: string, route: string, status: number, seconds: number): void;
+}
+
+export function createMetrics(registry: Registry): Metrics {
+  const metrics = new MetricsRegistry();
+  collectDefaultMetrics({ register: metrics, prefix: 'charter_' });
+  const requests = new Counter({ name: 'charter_http_requests_total', help: 'HTTP requests by route and status', labelNames: ['method', 'route', 'status'] as const, registers: [metrics] });
+  const duration = new Histogram({
+    name: 'charter_http_request_duration_seconds',
+    help: 'HTTP request duration by route',
+    labelNames: ['route'] as const,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.25, 1, 5],
+    registers: [metrics],
+  });
+  new Gauge({ name: 'charter_registry_sequence', help: 'The registry sequence this process has loaded', registers: [metrics], collect() { this.set(registry.catalog.sequence); } });
+  new Gauge({ name: 'charter_registry_entries', help: 'Entries in the in-memory catalog', registers: [metrics], collect() { this.set(registry.catalog.size); } });
+  return {
+    registry: metrics,
+    observe(method, route, status, seconds) {
+      requests.inc({ method, route, status });
+      duration.observe({ route }, seconds);
+    },
+  };
+}
