@@ -20,11 +20,20 @@ export function createMetrics(registry: Registry): Metrics {
   });
   new Gauge({ name: 'charter_registry_sequence', help: 'The registry sequence this process has loaded', registers: [metrics], collect() { this.set(registry.catalog.sequence); } });
   new Gauge({ name: 'charter_registry_entries', help: 'Entries in the in-memory catalog', registers: [metrics], collect() { this.set(registry.catalog.size); } });
+  // Label-bound children, looked up once per (method, route, status): prom-client hashes the
+  // label set on every unbound call, which shows on the check hot path.
+  const bound = new Map<string, { count: { inc(): void }; time: { observe(v: number): void } }>();
   return {
     registry: metrics,
     observe(method, route, status, seconds) {
-      requests.inc({ method, route, status });
-      duration.observe({ route }, seconds);
+      const key = `${method} ${route} ${status}`;
+      let b = bound.get(key);
+      if (!b) {
+        b = { count: requests.labels(method, route, String(status)), time: duration.labels(route) };
+        bound.set(key, b);
+      }
+      b.count.inc();
+      b.time.observe(seconds);
     },
   };
 }
