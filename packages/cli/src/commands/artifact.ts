@@ -1,65 +1,12 @@
 import { readFileSync, writeFileSync } from 'node:fs';
-import { describeRequirement, noteVerifier, parseVkey, verifyReleaseProof, type Check, type NoteVerifier, type StageExplanation } from '@charter/core';
+import { describeRequirement, verifyReleaseProof, type Check, type NoteVerifier, type StageExplanation } from '@charter/core';
 import { CharterApiError, type CharterClient, type Page } from '@charter/sdk';
+import type { Artifact, Decision, StoredApproval as Approval, StoredEvidence as Evidence } from '@charter/server';
 import type { Command } from 'commander';
 import { clientFor, EXIT, globals, outputFor, type GlobalOptions } from '../context.js';
+import { readLogKey } from '../log-key.js';
 import { printJson, table, type Output } from '../output.js';
 
-// Shapes as the server answers them (DESIGN §9); responses may carry more.
-interface Artifact {
-  digest: string;
-  artifact_type: string;
-  product: string;
-  name: string;
-  version: string;
-  source: { repo?: string; commit?: string; build_url?: string };
-  labels: Record<string, string>;
-  registered_by: string;
-  registered_at: string;
-  audit_index: number;
-}
-
-interface Signature {
-  signer: string | null;
-  keyid: string | null;
-  fingerprint: string | null;
-  verified: boolean;
-  reason: string;
-}
-
-interface Evidence {
-  id: string;
-  artifact: string;
-  evidence_type: string;
-  predicate_type: string;
-  signers: Signature[];
-  trusted: boolean;
-  reasons: string[];
-  attached_by: string;
-  attached_at: string;
-  envelope_digest: string;
-}
-
-interface Approval {
-  id: string;
-  artifact: string;
-  stage: string;
-  principal: string;
-  comment: string | null;
-  at: string;
-}
-
-interface Decision {
-  id: string;
-  artifact: string;
-  stage: string;
-  outcome: 'promoted' | 'denied';
-  policy: { artifact_type: string; revision: number };
-  checks: Check[];
-  actor: string;
-  decided_at: string;
-  audit_index: number;
-}
 
 interface ExplainAnswer {
   artifact: Artifact;
@@ -207,15 +154,6 @@ function describeExplain(x: ExplainAnswer): string[] {
     lines.push('', `${s.stage} (${state}):`, checkTable(s.checks, '  '));
   }
   return lines;
-}
-
-/** --log-key: a C2SP vkey, or a PEM public key named after the log the proof says it is from. */
-function pinnedKey(file: string, proof: unknown): NoteVerifier {
-  const text = readFileSync(file, 'utf8').trim();
-  if (!text.includes('BEGIN PUBLIC KEY')) return parseVkey(text);
-  const name = (proof as { audit?: { log?: { name?: unknown } } } | null)?.audit?.log?.name;
-  if (typeof name !== 'string' || name === '') throw new UsageError(`${file} is a PEM key, and the proof names no log (audit.log.name) to pair it with; pass the vkey instead`, EXIT.error);
-  return noteVerifier(name, text);
 }
 
 export function artifactCommands(program: Command, setExit: (code: number) => void): void {
@@ -440,7 +378,11 @@ export function artifactCommands(program: Command, setExit: (code: number) => vo
         let logKey: NoteVerifier | undefined;
         if (flags.logKey) {
           try {
-            logKey = pinnedKey(flags.logKey, proof);
+            // A PEM key is paired with the log the proof says it is from.
+            logKey = await readLogKey(flags.logKey, () => {
+              const name = (proof as { audit?: { log?: { name?: unknown } } } | null)?.audit?.log?.name;
+              return typeof name === 'string' && name !== '' ? name : undefined;
+            });
           } catch (err) {
             if (err instanceof UsageError) throw err;
             throw new UsageError(`--log-key ${flags.logKey}: ${(err as Error).message}`, EXIT.error);

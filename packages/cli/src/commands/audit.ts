@@ -1,16 +1,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
-import { checkConsistency, noteVerifier, parseVkey, readCheckpoint, LogVerifier, type NoteVerifier, type ServedEvent } from '@charter/core';
+import { readLogKey } from '../log-key.js';
+import { checkConsistency, parseVkey, readCheckpoint, LogVerifier, type ServedEvent } from '@charter/core';
 import type { Command } from 'commander';
 import { clientFor, EXIT, globals, outputFor } from '../context.js';
 import { printJson, progress } from '../output.js';
-
-/** The log key: a vkey or PEM file the auditor trusts, or (trust on first use) the server's own. */
-async function logVerifier(keyFile: string | undefined, fetchKey: () => Promise<{ name: string; vkey: string }>): Promise<{ verifier: NoteVerifier; pinned: boolean }> {
-  if (!keyFile) return { verifier: parseVkey((await fetchKey()).vkey), pinned: false };
-  const text = readFileSync(keyFile, 'utf8').trim();
-  if (text.includes('BEGIN PUBLIC KEY')) return { verifier: noteVerifier((await fetchKey()).name, text), pinned: true };
-  return { verifier: parseVkey(text), pinned: true };
-}
 
 export function auditCommands(program: Command, setExit: (code: number) => void): void {
   const audit = program.command('audit').description('verify the tamper-evident audit log');
@@ -24,7 +17,10 @@ export function auditCommands(program: Command, setExit: (code: number) => void)
       const g = globals(cmd);
       const o = outputFor(g);
       const client = clientFor(g);
-      const { verifier, pinned } = await logVerifier(flags.logKey, () => client.get('/v1/audit/key'));
+      const fetchKey = () => client.get<{ name: string; vkey: string }>('/v1/audit/key');
+      const pinned = flags.logKey !== undefined;
+      // Without --log-key: trust on first use of the key the server presents (and say so).
+      const verifier = flags.logKey ? await readLogKey(flags.logKey, async () => (await fetchKey()).name) : parseVkey((await fetchKey()).vkey);
       const note = (await client.request<string>('GET', '/v1/audit/checkpoint', { headers: { accept: 'text/plain' } })).body;
       const read = readCheckpoint(String(note), verifier);
       const fail = (detail: string, index: number | null) => {

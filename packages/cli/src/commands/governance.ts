@@ -1,23 +1,11 @@
 import type { PlannedChange } from '@charter/core';
 import type { Page } from '@charter/sdk';
-import type { ChangeSetView, CreatedToken, StoredChangeSet } from '@charter/server';
+import type { ChangeSetView, CreatedToken, StoredChangeSet, TokenRecord as TokenMeta } from '@charter/server';
 import type { Command } from 'commander';
 import { clientFor, EXIT, globals, outputFor } from '../context.js';
 import { printJson, table } from '../output.js';
 import { changeSetProblems, describePlan, describeProblem } from './registry-as-code.js';
 
-/** Token metadata as GET /v1/tokens shows it (never the secret). */
-interface TokenMeta {
-  id: string;
-  principal: string;
-  product: string | null;
-  scopes: string[];
-  description: string;
-  expires_at: string | null;
-  created_at: string;
-  created_by: string;
-  revoked_at: string | null;
-}
 
 /** GET /v1/changesets/{id}: while open or approved, `errors` are its problems against the registry now. */
 

@@ -1,4 +1,4 @@
-import type { Approval, Check, Evidence, EvidenceSignature } from '@charter/core';
+import type { Approval, Evidence, EvidenceSignature, ProofDecision } from '@charter/core';
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import type { Database } from '../store/schema.js';
 
@@ -33,17 +33,8 @@ export interface StoredApproval extends Approval {
   audit_index: number;
 }
 
-export interface Decision {
-  id: string;
-  artifact: string;
-  stage: string;
-  outcome: 'promoted' | 'denied';
-  policy: { artifact_type: string; revision: number; registry: Record<string, number> };
-  checks: Check[];
-  actor: string;
-  decided_at: string;
-  audit_index: number;
-}
+/** A promotion decision as stored and served (DESIGN §9 shape); core's type, so proofs carry it unchanged. */
+export type Decision = ProofDecision;
 
 function toArtifact(r: Selectable<Database['artifacts']>): Artifact {
   return { ...r, source: JSON.parse(r.source), labels: JSON.parse(r.labels), audit_index: Number(r.audit_index) };
