@@ -13,3 +13,4 @@ export * from './evidence/index.js';
 export * from './policy/index.js';
 export * from './proof/index.js';
 export * from './contracts.js';
+export * from './authority.js';

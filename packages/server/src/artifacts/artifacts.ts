@@ -1,6 +1,9 @@
 import { createHash, createPublicKey, randomBytes, type KeyObject } from 'node:crypto';
 import {
   CharterError,
+  assertMayActOn,
+  assertMayRegister,
+  assertNotOwnApproval,
   EvidenceError,
   PolicyError,
   checkEntry,
@@ -125,10 +128,7 @@ export class Artifacts {
     const typeEntry = this.#usable('artifact-type', typeId(req.artifact_type));
     this.#usable('product', req.product);
     const { principal } = actor;
-    if (!principal.admin && principal.product !== null) {
-      if (principal.product !== req.product) throw new CharterError('NAMESPACE_DENIED', `this token is bound to product '${principal.product}'; it cannot register artifacts of '${req.product}'`);
-      if (typeEntry.owner !== principal.product && typeEntry.owner !== 'platform') throw new CharterError('NAMESPACE_DENIED', `artifact type ${typeEntry.id} belongs to '${typeEntry.owner}'`);
-    }
+    assertMayRegister(principal, req.product, typeEntry);
     const wanted = { artifact_type: typeEntry.id, product: req.product, name: req.name, version: req.version, source: req.source ?? {}, labels: req.labels ?? {} };
     const existing = await artifactStore.artifact(this.#db, req.digest);
     if (existing) return { artifact: this.#same(existing, wanted), created: false };
@@ -185,7 +185,7 @@ export class Artifacts {
    */
   async attach(digest: string, raw: Buffer, actor: Actor): Promise<{ evidence: StoredEvidence; created: boolean }> {
     const artifact = await this.get(digest);
-    this.#requireOwner(artifact, actor);
+    assertMayActOn(actor.principal, artifact);
     const envelopeDigest = sha256(raw);
     const existing = await artifactStore.evidenceByEnvelope(this.#db, digest, envelopeDigest);
     // The same bytes again: idempotent, unless they were not trusted when attached (e.g. the
@@ -269,13 +269,6 @@ export class Artifacts {
     throw new CharterError('UNKNOWN_EVIDENCE_TYPE', `${detail}: evidence of an unknown type is refused`, { errors: [{ pointer: `${base}/payload/predicateType`, code: 'UNKNOWN_EVIDENCE_TYPE', detail }] });
   }
 
-  #requireOwner(artifact: Artifact, actor: Actor): void {
-    const { principal } = actor;
-    if (!principal.admin && principal.product !== null && principal.product !== artifact.product) {
-      throw new CharterError('NAMESPACE_DENIED', `this token is bound to product '${principal.product}'; ${artifact.digest} belongs to '${artifact.product}'`);
-    }
-  }
-
   async evidence(digest: string): Promise<StoredEvidence[]> {
     await this.get(digest);
     return artifactStore.evidence(this.#db, digest);
@@ -295,9 +288,7 @@ export class Artifacts {
     if (!stages.includes(stage)) throw new CharterError('UNKNOWN_STAGE', `artifact type ${artifact.artifact_type} has no stage '${stage}' (stages: ${stages.join(', ')})`, { errors: [{ pointer: '/stage', code: 'UNKNOWN_STAGE', detail: stages.join(', ') }] });
     // Approvals are evidence of the registry's `approval` type: with it unusable, none are taken.
     this.#usable('evidence-type', 'approval');
-    if (actor.principal.name === artifact.registered_by) {
-      throw new CharterError('SELF_APPROVAL', `${actor.principal.name} registered ${digest}: its release needs approval by someone else`);
-    }
+    assertNotOwnApproval(actor.principal, artifact.registered_by, `registered ${digest}; its release`);
     const existing = (await artifactStore.approvals(this.#db, digest)).find((a) => a.stage === stage && a.principal === actor.principal.name);
     if (existing) return existing;
     const { value } = await this.#registry.mutate(actor, ACTIONS.approvalRecord, async (trx, at) => {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { CharterError, type ChangeSetInput, type Plan, type Principal } from '@charter/core';
+import { CharterError, assertNotOwnApproval, type ChangeSetInput, type Plan, type Principal } from '@charter/core';
 import { registryStore, type StoredChangeSet } from '../store/registry-store.js';
 import { ACTIONS, invalid, type Actor, type Registry } from './registry.js';
 
@@ -68,9 +68,7 @@ export class ChangeSets {
   async approve(id: string, actor: Actor, comment?: string): Promise<StoredChangeSet> {
     const approver = actor.principal;
     const cs = await this.#open(id);
-    if (cs.author === approver.name) {
-      throw new CharterError('SELF_APPROVAL', `${approver.name} is the author of ${id}: a change set needs approval by someone else`);
-    }
+    assertNotOwnApproval(approver, cs.author, `is the author of ${id}; a change set`);
     if (!cs.approvals.some((a) => a.principal === approver.name)) {
       cs.approvals.push({ principal: approver.name, at: this.#registry.now().toISOString(), ...(comment ? { comment } : {}) });
     }
