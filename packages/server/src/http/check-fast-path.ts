@@ -22,18 +22,28 @@ export function checkFastPath(opts: { registry: Registry; metrics: Metrics; vali
     metrics.observe('POST', '/v1/check', status, Number(process.hrtime.bigint() - started) / 1e9);
   };
   const sendProblem = (req: IncomingMessage, res: ServerResponse, p: Problem, started: bigint): void => {
-    const id = req.headers['x-request-id'];
+    const id = header(req, 'x-request-id');
     p.request_id = typeof id === 'string' && id.length > 0 ? id : randomUUID();
     send(res, p.status, 'application/problem+json; charset=utf-8', JSON.stringify(p), started);
+  };
+
+  /** One header from rawHeaders: `req.headers` builds an object for every request, which shows here. */
+  const header = (req: IncomingMessage, name: string): string | undefined => {
+    const raw = req.rawHeaders;
+    for (let i = 0; i < raw.length; i += 2) {
+      const key = raw[i]!;
+      if (key.length === name.length && key.toLowerCase() === name) return raw[i + 1];
+    }
+    return undefined;
   };
 
   /** Returns false when the request is not one it serves (the router takes it). */
   return (req: IncomingMessage, res: ServerResponse): boolean => {
     if (req.method !== 'POST' || req.url !== '/v1/check') return false;
-    const type = req.headers['content-type'];
+    const type = header(req, 'content-type');
     if (type === undefined || !/^application\/json\s*(;|$)/i.test(type)) return false;
     const started = process.hrtime.bigint();
-    const declared = Number(req.headers['content-length']);
+    const declared = Number(header(req, 'content-length'));
     if (declared > bodyLimit) {
       sendProblem(req, res, BODY_PROBLEMS.tooLarge(), started);
       req.resume();
