@@ -260,3 +260,21 @@ describe('dependents index', () => {
     assert.equal(d!.lifecycle, 'disabled');
   });
 });
+
+describe('stableUntil', () => {
+  it('is the earliest future sunset or signer boundary among the refs, Infinity when none', () => {
+    const now = Date.parse('2026-06-01T00:00:00Z');
+    const c = new Catalog();
+    c.apply(
+      [
+        { family: 'scope', id: 'gpuaas.a', owner: 'gpuaas', lifecycle: 'deprecated', title: 'a', description: '', labels: {}, spec: { kind: 'api', privileged: false }, revision: 2, replaced_by: null, sunset_at: '2026-07-01T00:00:00Z', activated_at: null, created_at: '', updated_at: '' },
+        { family: 'signer', id: 'platform.s', owner: 'platform', lifecycle: 'active', title: 's', description: '', labels: {}, spec: { not_before: '2026-01-01T00:00:00Z', not_after: '2026-06-15T00:00:00Z' }, revision: 1, replaced_by: null, sunset_at: null, activated_at: null, created_at: '', updated_at: '' },
+      ],
+      3,
+    );
+    assert.equal(c.stableUntil(['scope:gpuaas.a'], now), Date.parse('2026-07-01T00:00:00Z'));
+    assert.equal(c.stableUntil(['scope:gpuaas.a', 'signer:platform.s'], now), Date.parse('2026-06-15T00:00:00Z'));
+    assert.equal(c.stableUntil(['scope:nope', 'bad ref'], now), Infinity);
+    assert.equal(c.stableUntil(['scope:gpuaas.a'], Date.parse('2026-08-01T00:00:00Z')), Infinity, 'a past boundary changes nothing any more');
+  });
+});

@@ -151,6 +151,31 @@ export class Catalog implements RegistryView {
     return { allowed: results.length > 0 && results.every((r) => r.allowed), sequence: this.#sequence, results };
   }
 
+  /**
+   * Until when (ms) the answer for `refs` at `now` stays the same if nothing is applied: the
+   * earliest future sunset or signer validity boundary among the entries involved. Lets a
+   * caller reuse an answer exactly as long as it is still the answer.
+   */
+  stableUntil(refs: readonly string[], now: number): number {
+    let until = Infinity;
+    const consider = (t: unknown) => {
+      if (typeof t !== 'string') return;
+      const ms = Date.parse(t);
+      if (ms > now && ms < until) until = ms;
+    };
+    for (const ref of refs) {
+      const p = tryParseRef(ref);
+      const e = p ? this.#entries.get(entryKey(p.family, p.id)) : undefined;
+      if (!e) continue;
+      consider(e.sunset_at);
+      if (e.family === 'signer') {
+        consider(e.spec.not_before);
+        consider(e.spec.not_after);
+      }
+    }
+    return until;
+  }
+
   #refsOf(e: Entry): string[] {
     const out: string[] = [];
     for (const r of FAMILIES[e.family].references(e.spec)) {

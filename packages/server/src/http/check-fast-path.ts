@@ -37,6 +37,13 @@ export function checkFastPath(opts: { registry: Registry; metrics: Metrics; vali
     return undefined;
   };
 
+  // Services ask the same question over and over: an answer is reused for the same body while
+  // the registry sequence is unchanged and no sunset or signer-validity boundary has passed
+  // (Catalog.stableUntil) — exactly as long as it is still the answer.
+  const answers = new Map<string, { sequence: number; until: number; json: string }>();
+  const ANSWER_CACHE_ENTRIES = 1000;
+  const CACHEABLE_BODY = 4096;
+
   /** Returns false when the request is not one it serves (the router takes it). */
   return (req: IncomingMessage, res: ServerResponse): boolean => {
     if (req.method !== 'POST' || req.url !== '/v1/check') return false;
@@ -69,6 +76,11 @@ export function checkFastPath(opts: { registry: Registry; metrics: Metrics; vali
       if (aborted) return;
       const text = chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8');
       if (text.length === 0) return sendProblem(req, res, BODY_PROBLEMS.empty(), started);
+      const now = registry.now().getTime();
+      const hit = answers.get(text);
+      if (hit && hit.sequence === registry.catalog.sequence && now < hit.until) {
+        return send(res, 200, 'application/json; charset=utf-8', hit.json, started);
+      }
       let body: unknown;
       try {
         body = JSON.parse(text);
@@ -76,8 +88,14 @@ export function checkFastPath(opts: { registry: Registry; metrics: Metrics; vali
         return sendProblem(req, res, BODY_PROBLEMS.notJson(), started);
       }
       if (!validate(body)) return sendProblem(req, res, invalidRequest(ajvIssues(validate.errors ?? [], 'body'), 'body'), started);
-      const answer = registry.check((body as { refs: string[] }).refs);
-      send(res, 200, 'application/json; charset=utf-8', JSON.stringify(answer), started);
+      const refs = (body as { refs: string[] }).refs;
+      const answer = registry.catalog.checkAll(refs, now);
+      const json = JSON.stringify(answer);
+      if (text.length <= CACHEABLE_BODY) {
+        if (answers.size >= ANSWER_CACHE_ENTRIES) answers.clear();
+        answers.set(text, { sequence: answer.sequence, until: registry.catalog.stableUntil(refs, now), json });
+      }
+      send(res, 200, 'application/json; charset=utf-8', json, started);
     });
     return true;
   };

@@ -151,6 +151,22 @@ for (const engine of testEngines()) {
       assert.equal(none.json.code, 'NOT_FOUND');
     });
 
+    it('never answers the same question from a stale answer: a change or a passed sunset shows at once', async () => {
+      await server.registry.apply({ title: 'cache', operations: [{ op: 'create', entry: { family: 'scope', id: 'gpuaas.cached', owner: 'gpuaas', lifecycle: 'active', title: 'c', spec: { kind: 'api', privileged: false } } }] }, admin, { approvers: [] });
+      const ask = async () => (await call(server, 'POST', '/v1/check', { body: { refs: ['scope:gpuaas.cached'] } })).json.results[0];
+      assert.equal((await ask()).reason, 'active');
+      assert.equal((await ask()).reason, 'active');
+      await server.registry.apply({ title: 'deprecate', operations: [{ op: 'transition', family: 'scope', id: 'gpuaas.cached', expected_revision: 1, to: 'deprecated', sunset_at: '2026-06-02T00:00:00Z' }] }, admin, { approvers: [] });
+      assert.equal((await ask()).reason, 'deprecated', 'the applied change shows on the next request');
+      assert.equal((await ask()).reason, 'deprecated');
+      now = new Date('2026-06-02T00:00:00Z');
+      try {
+        assert.equal((await ask()).reason, 'sunset_passed', 'the sunset shows the moment it passes');
+      } finally {
+        now = new Date('2026-06-01T00:00:00Z');
+      }
+    });
+
     it('answers POST /v1/check the same on its fast path and through the router', async () => {
       const strip = (r: Awaited<ReturnType<typeof call>>) => ({ status: r.status, type: r.type.split(';')[0], json: r.json ? { ...r.json, request_id: undefined } : r.text });
       const bodies: unknown[] = [{ refs: ['scope:gpuaas.instances.write', 'nope', 'scope:gpuaas.none'] }, { refs: 'x' }, { refs: [1, 2] }, {}, { refs: ['a'], more: 1 }, [], 'null', '{"refs": [', ''];
