@@ -21,7 +21,7 @@ import { checkRoutes } from './check-routes.js';
 import { feedRoutes } from './feed-routes.js';
 import { opsRoutes } from './ops-routes.js';
 import { errorHandler, notFoundHandler } from './problem.js';
-import { CheckBody, ProblemSchema } from './schemas.js';
+import { CheckBody, ProblemSchema } from '@charter/api';
 import { checkFastPath } from './check-fast-path.js';
 import { createMetrics } from './metrics.js';
 

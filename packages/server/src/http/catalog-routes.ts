@@ -5,7 +5,7 @@ import { Type } from 'typebox';
 import type { Auth } from '../auth/auth.js';
 import type { Registry } from '../registry/registry.js';
 import { registryStore } from '../store/registry-store.js';
-import { EntrySchema, FamilyParam, LifecycleParam, listOf, RevisionSchema } from './schemas.js';
+import { EntrySchema, FamilyParam, LifecycleParam, listOf, RevisionSchema } from '@charter/api';
 
 const EntryParams = Type.Object({ family: FamilyParam, id: Type.String({ maxLength: 128 }) });
 

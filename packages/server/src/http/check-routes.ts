@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import type { Auth } from '../auth/auth.js';
 import type { Registry } from '../registry/registry.js';
-import { CheckAnswerSchema, CheckBody } from './schemas.js';
+import { CheckAnswerSchema, CheckBody } from '@charter/api';
 
 /** The fail-closed question. Answered from memory: no database access on this path. */
 export function checkRoutes(fastify: FastifyInstance, registry: Registry, auth: Auth): void {

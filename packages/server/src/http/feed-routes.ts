@@ -4,7 +4,7 @@ import { Type } from 'typebox';
 import type { Auth } from '../auth/auth.js';
 import type { Registry } from '../registry/registry.js';
 import { registryStore } from '../store/registry-store.js';
-import { RevisionSchema } from './schemas.js';
+import { RevisionSchema } from '@charter/api';
 
 /** Snapshot and change feed: how the SDK and other services follow the catalog. */
 export function feedRoutes(fastify: FastifyInstance, registry: Registry, auth: Auth): void {
