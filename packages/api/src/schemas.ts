@@ -1,20 +1,8 @@
 import { FAMILY_NAMES, LIFECYCLES } from '@charter/core';
-import { Type } from 'typebox';
+import { Type, type Static } from 'typebox';
+import { listOf, Nullable } from './common.js';
 
-/** Shapes of the HTTP API. The same objects validate requests and document them in OpenAPI. */
-
-export const ProblemSchema = Type.Object(
-  {
-    type: Type.String(),
-    title: Type.String(),
-    status: Type.Integer(),
-    code: Type.String({ description: 'stable machine code, e.g. UNKNOWN_ENTRY' }),
-    detail: Type.String(),
-    errors: Type.Array(Type.Object({ pointer: Type.String(), code: Type.String(), detail: Type.String() })),
-    request_id: Type.Optional(Type.String()),
-  },
-  { $id: 'Problem', additionalProperties: true, description: 'RFC 9457 problem details' },
-);
+/** The catalog, the check and the feed (DESIGN §1-3, §9). */
 
 export const FamilyParam = Type.Union(FAMILY_NAMES.map((f) => Type.Literal(f)));
 export const LifecycleParam = Type.Union(LIFECYCLES.map((l) => Type.Literal(l)));
@@ -30,7 +18,7 @@ export const EntrySchema = Type.Object(
     labels: Type.Record(Type.String(), Type.String()),
     spec: Type.Record(Type.String(), Type.Unknown()),
     revision: Type.Integer(),
-    replaced_by: Type.Union([Type.String(), Type.Null()]),
+    replaced_by: Nullable(Type.String()),
     sunset_at: Type.Union([Type.String(), Type.Null()]),
     activated_at: Type.Union([Type.String(), Type.Null()]),
     created_at: Type.String(),
@@ -75,11 +63,63 @@ export const RevisionSchema = Type.Object({
   at: Type.String(),
 });
 
-export function listOf<T extends Parameters<typeof Type.Array>[0]>(item: T) {
-  return Type.Object({ items: Type.Array(item), next_cursor: Type.Union([Type.String(), Type.Null()]) });
-}
+export type EntryBody = Static<typeof EntrySchema>;
+export type RevisionBody = Static<typeof RevisionSchema>;
+export type CheckAnswer = Static<typeof CheckAnswerSchema>;
+export type CheckRequest = Static<typeof CheckBody>;
 
-export const problemResponses = {
-  400: { $ref: 'Problem#' },
-  404: { $ref: 'Problem#' },
-} as const;
+export const EntryParams = Type.Object({ family: FamilyParam, id: Type.String({ maxLength: 128 }) });
+
+export const FamilySchema = Type.Object({
+  name: Type.String(),
+  title: Type.String(),
+  description: Type.String(),
+  spec_schema: Type.Unknown({ description: 'JSON Schema 2020-12 of the spec' }),
+  contract_fields: Type.Array(Type.String()),
+  reference_fields: Type.Array(Type.Unknown()),
+});
+export const FamilyList = listOf(FamilySchema);
+
+export const EntryListQuery = Type.Object({
+  family: Type.Optional(FamilyParam),
+  lifecycle: Type.Optional(LifecycleParam),
+  owner: Type.Optional(Type.String({ maxLength: 128 })),
+  q: Type.Optional(Type.String({ maxLength: 200, description: 'substring of id, title or description (case-insensitive)' })),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100 })),
+  cursor: Type.Optional(Type.String({ maxLength: 400 })),
+}, { additionalProperties: false });
+export const EntryList = listOf(EntrySchema);
+
+export const EntryQuery = Type.Object({ revision: Type.Optional(Type.Integer({ minimum: 1 })) }, { additionalProperties: false });
+
+export const HistoryQuery = Type.Object({
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100 })),
+  cursor: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,8}$' })),
+}, { additionalProperties: false });
+export const RevisionList = listOf(RevisionSchema);
+
+export const CheckQuery = Type.Object(
+  { ref: Type.Union([Type.String({ maxLength: 300 }), Type.Array(Type.String({ maxLength: 300 }), { minItems: 1, maxItems: 100 })]) },
+  { additionalProperties: false },
+);
+
+export const SnapshotSchema = Type.Object({
+  sequence: Type.Integer(),
+  generated_at: Type.String(),
+  entries: Type.Array(EntrySchema),
+}, { description: 'every entry at one sequence' });
+export type SnapshotBody = Static<typeof SnapshotSchema>;
+
+export const ChangesQuery = Type.Object({
+  after: Type.Integer({ minimum: 0, description: 'the last sequence you have' }),
+  wait: Type.Optional(Type.Integer({ minimum: 0, maximum: 60, default: 0, description: 'seconds to wait for a change' })),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100, description: 'sequences per page' })),
+}, { additionalProperties: false });
+
+export const ChangesSchema = Type.Object({
+  sequence: Type.Integer({ description: 'the latest sequence' }),
+  next_after: Type.Integer({ description: 'pass as `after` next time' }),
+  resync: Type.Boolean({ description: 'true when `after` is ahead of this registry: reload the snapshot' }),
+  items: Type.Array(RevisionSchema),
+});
+export type ChangesBody = Static<typeof ChangesSchema>;

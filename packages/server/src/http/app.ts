@@ -67,17 +67,26 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     routerOptions: { ignoreTrailingSlash: true },
   });
 
-  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodyAjv : paramAjv).compile(schema));
+  // A body schema marked `x-validated-by: core` documents bytes that core parses and verifies as
+  // sent (evidence envelopes); validating a parsed copy here would only disagree with core.
+  app.setValidatorCompiler(({ schema, httpPart }) => {
+    if ((schema as Record<string, unknown>)['x-validated-by'] === 'core') return () => true;
+    return (httpPart === 'body' ? bodyAjv : paramAjv).compile(schema);
+  });
 
   app.addSchema(ProblemSchema);
   await app.register(swagger, {
+    // Shared schemas keep their $id as their component name (#/components/schemas/Problem).
+    refResolver: { buildLocalReference: (json, _base, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
     openapi: {
       openapi: '3.1.0',
       info: {
         title: 'Charter',
         version: opts.version,
-        description: 'The registry, artifact and trust service: stable IDs and lifecycle rules, fail-closed checks, governed change.',
+        description: 'The registry, artifact and trust service: stable IDs and lifecycle rules, fail-closed checks, governed change. Errors are RFC 9457 problems (application/problem+json) with a stable `code` (docs/errors.md).',
+        license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
       },
+      servers: [{ url: '/', description: 'this server' }],
       tags: [
         { name: 'catalog', description: 'Browse the registry' },
         { name: 'check', description: 'The fail-closed question' },

@@ -1,23 +1,10 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { CharterError, SCOPES } from '@charter/core';
 import type { FastifyInstance } from 'fastify';
+import { AuditEventSchema, AuditIndex, AuditList, AuditListQuery, BEARER, CheckpointSchema, ConsistencyProofSchema, ConsistencyQuery, content, InclusionProofSchema, InclusionQuery, LogKeySchema, PUBLIC_READ, READ_PROBLEMS, responses } from '@charter/api';
 import { Type } from 'typebox';
 import type { Auth } from '../auth/auth.js';
 import type { AuditLog } from '../audit/audit-log.js';
-
-const EventSchema = Type.Object({
-  index: Type.Integer(),
-  action: Type.String(),
-  actor: Type.String(),
-  subject: Type.Array(Type.String()),
-  at: Type.String(),
-  request_id: Type.Union([Type.String(), Type.Null()]),
-  details_digest: Type.String(),
-  leaf_hash: Type.String({ description: 'base64 RFC 6962 leaf hash, read from the tree' }),
-  details: Type.Unknown(),
-});
-
-const Index = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
 
 /** The audit log: events (platform.audit.read), and the public, hash-only checkpoint, key and proofs. */
 export function auditRoutes(fastify: FastifyInstance, deps: { auth: Auth; audit: AuditLog }): void {
@@ -30,9 +17,10 @@ export function auditRoutes(fastify: FastifyInstance, deps: { auth: Auth; audit:
     schema: {
       tags: ['audit'],
       summary: 'Audit events in log order',
-      security: [{ bearer: [] }],
-      querystring: Type.Object({ after: Type.Optional(Type.Integer({ minimum: -1 })), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 5000, default: 500 })) }, { additionalProperties: false }),
-      response: { 200: Type.Object({ items: Type.Array(EventSchema), next_cursor: Type.Union([Type.String(), Type.Null()]), size: Type.Integer() }) },
+      operationId: 'listAuditEvents',
+      security: BEARER,
+      querystring: AuditListQuery,
+      response: responses({ 200: AuditList }, [400, 401, 403]),
     },
     handler: async (req) => {
       const limit = req.query.limit ?? 500;
@@ -44,7 +32,7 @@ export function auditRoutes(fastify: FastifyInstance, deps: { auth: Auth; audit:
 
   app.get('/v1/audit/:index', {
     preHandler: auth.require(SCOPES.auditRead),
-    schema: { tags: ['audit'], summary: 'One audit event', security: [{ bearer: [] }], params: Type.Object({ index: Index }), response: { 200: EventSchema } },
+    schema: { operationId: 'getAuditEvent', tags: ['audit'], summary: 'One audit event', security: BEARER, params: Type.Object({ index: AuditIndex }), response: responses({ 200: AuditEventSchema }, [400, 401, 403, 404]) },
     handler: async (req) => {
       const e = await audit.event(req.params.index);
       if (!e) throw new CharterError('NOT_FOUND', `no audit event ${req.params.index}`);
@@ -54,7 +42,7 @@ export function auditRoutes(fastify: FastifyInstance, deps: { auth: Auth; audit:
 
   app.get('/v1/audit/checkpoint', {
     preHandler: reads,
-    schema: { tags: ['audit'], summary: 'The current signed checkpoint (C2SP tlog-checkpoint signed note, text/plain)', response: { 200: { type: 'string' } } },
+    schema: { operationId: 'getAuditCheckpoint', tags: ['audit'], summary: 'The current signed checkpoint (C2SP tlog-checkpoint signed note, text/plain)', security: PUBLIC_READ, response: responses({ 200: content(CheckpointSchema, 'text/plain', 'the signed note') }, READ_PROBLEMS) },
     handler: async (_req, reply) => {
       const cp = await audit.checkpoint();
       return reply.type('text/plain; charset=utf-8').header('cache-control', 'no-cache').send(cp.note);
@@ -63,7 +51,7 @@ export function auditRoutes(fastify: FastifyInstance, deps: { auth: Auth; audit:
 
   app.get('/v1/audit/key', {
     preHandler: reads,
-    schema: { tags: ['audit'], summary: 'The log key: name (checkpoint origin), PEM public key and C2SP verifier key', response: { 200: Type.Object({ name: Type.String(), public_key: Type.String(), vkey: Type.String() }) } },
+    schema: { operationId: 'getAuditKey', tags: ['audit'], summary: 'The log key: name (checkpoint origin), PEM public key and C2SP verifier key', security: PUBLIC_READ, response: responses({ 200: LogKeySchema }, READ_PROBLEMS) },
     handler: async () => audit.keyInfo(),
   });
 
@@ -72,8 +60,10 @@ export function auditRoutes(fastify: FastifyInstance, deps: { auth: Auth; audit:
     schema: {
       tags: ['audit'],
       summary: 'RFC 9162 inclusion proof of event `index` in the tree of `size`',
-      querystring: Type.Object({ index: Index, size: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }) }, { additionalProperties: false }),
-      response: { 200: Type.Object({ index: Type.Integer(), size: Type.Integer(), hashes: Type.Array(Type.String()) }) },
+      operationId: 'getInclusionProof',
+      security: PUBLIC_READ,
+      querystring: InclusionQuery,
+      response: responses({ 200: InclusionProofSchema }, [400, ...READ_PROBLEMS]),
     },
     handler: async (req) => audit.inclusion(req.query.index, req.query.size),
   });
@@ -83,8 +73,10 @@ export function auditRoutes(fastify: FastifyInstance, deps: { auth: Auth; audit:
     schema: {
       tags: ['audit'],
       summary: 'RFC 9162 consistency proof between two tree sizes',
-      querystring: Type.Object({ from: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }), to: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }) }, { additionalProperties: false }),
-      response: { 200: Type.Object({ from: Type.Integer(), to: Type.Integer(), hashes: Type.Array(Type.String()) }) },
+      operationId: 'getConsistencyProof',
+      security: PUBLIC_READ,
+      querystring: ConsistencyQuery,
+      response: responses({ 200: ConsistencyProofSchema }, [400, ...READ_PROBLEMS]),
     },
     handler: async (req) => audit.consistency(req.query.from, req.query.to),
   });

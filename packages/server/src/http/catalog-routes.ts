@@ -1,13 +1,10 @@
 import { CharterError, FAMILIES, FAMILY_NAMES, idProblem, type Entry, type FamilyName } from '@charter/core';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
-import { Type } from 'typebox';
 import type { Auth } from '../auth/auth.js';
 import type { Registry } from '../registry/registry.js';
 import { registryStore } from '../store/registry-store.js';
-import { EntrySchema, FamilyParam, LifecycleParam, listOf, RevisionSchema } from '@charter/api';
-
-const EntryParams = Type.Object({ family: FamilyParam, id: Type.String({ maxLength: 128 }) });
+import { EntryList, EntryListQuery, EntryParams, EntryQuery, EntrySchema, FamilyList, HistoryQuery, PUBLIC_READ, READ_PROBLEMS, responses, RevisionList } from '@charter/api';
 
 function encodeCursor(s: string): string {
   return Buffer.from(s, 'utf8').toString('base64url');
@@ -45,9 +42,11 @@ export function catalogRoutes(fastify: FastifyInstance, registry: Registry, auth
   app.get('/v1/families', {
     preHandler: reads,
     schema: {
+      operationId: 'listFamilies',
       tags: ['catalog'],
       summary: 'The registry families: spec schema, contract fields, reference fields',
-      response: { 200: listOf(Type.Object({ name: Type.String(), title: Type.String(), description: Type.String(), spec_schema: Type.Unknown(), contract_fields: Type.Array(Type.String()), reference_fields: Type.Array(Type.Unknown()) })) },
+      security: PUBLIC_READ,
+      response: responses({ 200: FamilyList }, READ_PROBLEMS),
     },
     handler: async () => ({
       items: FAMILY_NAMES.map((name) => {
@@ -63,15 +62,10 @@ export function catalogRoutes(fastify: FastifyInstance, registry: Registry, auth
     schema: {
       tags: ['catalog'],
       summary: 'List entries (filters, cursor pagination)',
-      querystring: Type.Object({
-        family: Type.Optional(FamilyParam),
-        lifecycle: Type.Optional(LifecycleParam),
-        owner: Type.Optional(Type.String({ maxLength: 128 })),
-        q: Type.Optional(Type.String({ maxLength: 200, description: 'substring of id, title or description (case-insensitive)' })),
-        limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100 })),
-        cursor: Type.Optional(Type.String({ maxLength: 400 })),
-      }, { additionalProperties: false }),
-      response: { 200: listOf(EntrySchema) },
+      operationId: 'listEntries',
+      security: PUBLIC_READ,
+      querystring: EntryListQuery,
+      response: responses({ 200: EntryList }, [400, ...READ_PROBLEMS]),
     },
     handler: async (req) => {
       const { family, lifecycle, owner, q, cursor } = req.query;
@@ -102,9 +96,11 @@ export function catalogRoutes(fastify: FastifyInstance, registry: Registry, auth
     schema: {
       tags: ['catalog'],
       summary: 'One entry, current or at a revision',
+      operationId: 'getEntry',
+      security: PUBLIC_READ,
       params: EntryParams,
-      querystring: Type.Object({ revision: Type.Optional(Type.Integer({ minimum: 1 })) }, { additionalProperties: false }),
-      response: { 200: EntrySchema },
+      querystring: EntryQuery,
+      response: responses({ 200: EntrySchema }, [400, ...READ_PROBLEMS, 404]),
     },
     handler: async (req) => {
       const { family, id } = req.params;
@@ -122,12 +118,11 @@ export function catalogRoutes(fastify: FastifyInstance, registry: Registry, auth
     schema: {
       tags: ['catalog'],
       summary: 'Every revision of an entry, newest first, with the change set, author and approvers',
+      operationId: 'getEntryHistory',
+      security: PUBLIC_READ,
       params: EntryParams,
-      querystring: Type.Object({
-        limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100 })),
-        cursor: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,8}$' })),
-      }, { additionalProperties: false }),
-      response: { 200: listOf(RevisionSchema) },
+      querystring: HistoryQuery,
+      response: responses({ 200: RevisionList }, [400, ...READ_PROBLEMS, 404]),
     },
     handler: async (req) => {
       const { family, id } = req.params;
@@ -145,8 +140,10 @@ export function catalogRoutes(fastify: FastifyInstance, registry: Registry, auth
     schema: {
       tags: ['catalog'],
       summary: 'Entries whose references point at this one',
+      operationId: 'listEntryDependents',
+      security: PUBLIC_READ,
       params: EntryParams,
-      response: { 200: listOf(EntrySchema) },
+      response: responses({ 200: EntryList }, [400, ...READ_PROBLEMS, 404]),
     },
     handler: async (req) => {
       const { family, id } = req.params;

@@ -1,9 +1,8 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
-import { Type } from 'typebox';
 import type { Auth } from '../auth/auth.js';
 import type { Registry } from '../registry/registry.js';
-import { CheckAnswerSchema, CheckBody } from '@charter/api';
+import { CheckAnswerSchema, CheckBody, CheckQuery, PUBLIC_READ, READ_PROBLEMS, responses } from '@charter/api';
 
 /** The fail-closed question. Answered from memory: no database access on this path. */
 export function checkRoutes(fastify: FastifyInstance, registry: Registry, auth: Auth): void {
@@ -14,8 +13,10 @@ export function checkRoutes(fastify: FastifyInstance, registry: Registry, auth: 
     schema: {
       tags: ['check'],
       summary: 'Are these entries usable now? Fails closed (DESIGN §3).',
+      operationId: 'check',
+      security: PUBLIC_READ,
       body: CheckBody,
-      response: { 200: CheckAnswerSchema },
+      response: responses({ 200: CheckAnswerSchema }, [400, ...READ_PROBLEMS, 413, 415]),
     },
     handler: async (req) => registry.check((req.body as { refs: string[] }).refs),
   });
@@ -25,11 +26,10 @@ export function checkRoutes(fastify: FastifyInstance, registry: Registry, auth: 
     schema: {
       tags: ['check'],
       summary: 'The same check for refs given as query parameters (?ref=a&ref=b)',
-      querystring: Type.Object(
-        { ref: Type.Union([Type.String({ maxLength: 300 }), Type.Array(Type.String({ maxLength: 300 }), { minItems: 1, maxItems: 100 })]) },
-        { additionalProperties: false },
-      ),
-      response: { 200: CheckAnswerSchema },
+      operationId: 'checkByQuery',
+      security: PUBLIC_READ,
+      querystring: CheckQuery,
+      response: responses({ 200: CheckAnswerSchema }, [400, ...READ_PROBLEMS]),
     },
     handler: async (req) => {
       const { ref } = req.query as { ref: string | string[] };

@@ -1,15 +1,9 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { renderNotification, validateManifest, validateUsage } from '@charter/core';
 import type { FastifyInstance } from 'fastify';
-import { Type } from 'typebox';
+import { ContractAnswerSchema, PUBLIC_READ, READ_PROBLEMS, RenderedNotificationSchema, RenderNotificationBody, responses, UsageAnswerSchema, ValidateManifestBody, ValidateUsageBody } from '@charter/api';
 import type { Auth } from '../auth/auth.js';
 import type { Registry } from '../registry/registry.js';
-
-const Answer = Type.Object({
-  valid: Type.Boolean(),
-  contract: Type.Union([Type.Object({ ref: Type.String(), revision: Type.Integer() }), Type.Null()]),
-  errors: Type.Array(Type.Object({ pointer: Type.String(), code: Type.String(), detail: Type.String() })),
-});
 
 /**
  * Run-time contract checks for shared services, answered from the in-memory catalog. A "no" is
@@ -26,8 +20,10 @@ export function contractRoutes(fastify: FastifyInstance, deps: { auth: Auth; reg
     schema: {
       tags: ['contracts'],
       summary: "Is this app manifest valid for its SDK contract (schema, and every registry ref it names usable and allowed)?",
-      body: Type.Object({ contract: Type.String({ maxLength: 300, description: 'sdk-contract:app_sdk.v1' }), manifest: Type.Unknown() }, { additionalProperties: false }),
-      response: { 200: Answer },
+      operationId: 'validateManifest',
+      security: PUBLIC_READ,
+      body: ValidateManifestBody,
+      response: responses({ 200: ContractAnswerSchema }, [400, ...READ_PROBLEMS, 413, 415]),
     },
     handler: async (req) => validateManifest(registry.catalog, req.body.contract, req.body.manifest, now()),
   });
@@ -37,13 +33,10 @@ export function contractRoutes(fastify: FastifyInstance, deps: { auth: Auth; reg
     schema: {
       tags: ['contracts'],
       summary: 'Are these usage records valid for their usage units (unit usable, quantity, precision, dimensions)?',
-      body: Type.Object({
-        records: Type.Array(
-          Type.Object({ unit: Type.String({ maxLength: 300 }), quantity: Type.Number(), dimensions: Type.Optional(Type.Record(Type.String({ maxLength: 64 }), Type.String({ maxLength: 256 }))) }, { additionalProperties: false }),
-          { minItems: 1, maxItems: 1000 },
-        ),
-      }, { additionalProperties: false }),
-      response: { 200: Type.Object({ valid: Type.Boolean(), results: Type.Array(Answer) }) },
+      operationId: 'validateUsage',
+      security: PUBLIC_READ,
+      body: ValidateUsageBody,
+      response: responses({ 200: UsageAnswerSchema }, [400, ...READ_PROBLEMS, 413, 415]),
     },
     handler: async (req) => {
       const results = req.body.records.map((r, i) => validateUsage(registry.catalog, r, `/records/${i}`, now()));
@@ -56,17 +49,10 @@ export function contractRoutes(fastify: FastifyInstance, deps: { auth: Auth; reg
     schema: {
       tags: ['contracts'],
       summary: 'Render a notification template for a channel with variables that satisfy its schema',
-      body: Type.Object({ template: Type.String({ maxLength: 300 }), channel: Type.String({ maxLength: 32 }), variables: Type.Record(Type.String(), Type.Unknown()) }, { additionalProperties: false }),
-      response: {
-        200: Type.Object({
-          valid: Type.Boolean(),
-          contract: Answer.properties.contract,
-          errors: Answer.properties.errors,
-          channel: Type.Union([Type.String(), Type.Null()]),
-          subject: Type.Union([Type.String(), Type.Null()]),
-          body: Type.Union([Type.String(), Type.Null()]),
-        }),
-      },
+      operationId: 'renderNotification',
+      security: PUBLIC_READ,
+      body: RenderNotificationBody,
+      response: responses({ 200: RenderedNotificationSchema }, [400, ...READ_PROBLEMS, 413, 415]),
     },
     handler: async (req) => renderNotification(registry.catalog, req.body.template, req.body.channel, req.body.variables, now()),
   });

@@ -1,10 +1,9 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
-import { Type } from 'typebox';
 import type { Auth } from '../auth/auth.js';
 import type { Registry } from '../registry/registry.js';
 import { registryStore } from '../store/registry-store.js';
-import { RevisionSchema } from '@charter/api';
+import { ChangesQuery, ChangesSchema, PUBLIC_READ, READ_PROBLEMS, responses, SnapshotSchema } from '@charter/api';
 
 /** Snapshot and change feed: how the SDK and other services follow the catalog. */
 export function feedRoutes(fastify: FastifyInstance, registry: Registry, auth: Auth): void {
@@ -15,14 +14,9 @@ export function feedRoutes(fastify: FastifyInstance, registry: Registry, auth: A
     schema: {
       tags: ['feed'],
       summary: 'Every entry at one sequence. ETag is the sequence; If-None-Match answers 304.',
-      response: {
-        200: {
-          type: 'object',
-          description: '{sequence, generated_at, entries: [Entry]}',
-          properties: { sequence: { type: 'integer' }, generated_at: { type: 'string' }, entries: { type: 'array', items: { type: 'object' } } },
-        },
-        304: { type: 'null', description: 'unchanged since the ETag you sent' },
-      },
+      operationId: 'getSnapshot',
+      security: PUBLIC_READ,
+      response: responses({ 200: SnapshotSchema, 304: { type: 'null', description: 'unchanged since the ETag you sent (no body)' } }, READ_PROBLEMS),
     },
     handler: async (req, reply) => {
       const snap = registry.snapshot();
@@ -40,19 +34,10 @@ export function feedRoutes(fastify: FastifyInstance, registry: Registry, auth: A
     schema: {
       tags: ['feed'],
       summary: 'Long-poll change feed: revisions applied after a sequence',
-      querystring: Type.Object({
-        after: Type.Integer({ minimum: 0, description: 'the last sequence you have' }),
-        wait: Type.Optional(Type.Integer({ minimum: 0, maximum: 60, default: 0, description: 'seconds to wait for a change' })),
-        limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100, description: 'sequences per page' })),
-      }, { additionalProperties: false }),
-      response: {
-        200: Type.Object({
-          sequence: Type.Integer({ description: 'the latest sequence' }),
-          next_after: Type.Integer({ description: 'pass as `after` next time' }),
-          resync: Type.Boolean({ description: 'true when `after` is ahead of this registry: reload the snapshot' }),
-          items: Type.Array(RevisionSchema),
-        }),
-      },
+      operationId: 'listChanges',
+      security: PUBLIC_READ,
+      querystring: ChangesQuery,
+      response: responses({ 200: ChangesSchema }, [400, ...READ_PROBLEMS]),
     },
     handler: async (req) => {
       const { after } = req.query;

@@ -1,26 +1,12 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { changeSetInputSchema, SCOPES, type ChangeSetInput } from '@charter/core';
+import { CharterError, SCOPES } from '@charter/core';
+import { ApproveChangeSetBody, BEARER, ChangeSetInputSchema, ChangeSetList, ChangeSetListQuery, ChangeSetParams, ChangeSetSchema, CreatedTokenSchema, CreateTokenBody, DryRunSchema, PUBLIC_READ, READ_PROBLEMS, RejectChangeSetBody, responses, SubmitQuery, TokenList, TokenParams, TokenSchema } from '@charter/api';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { Auth } from '../auth/auth.js';
 import type { TokenService } from '../auth/token-service.js';
 import type { ChangeSets } from '../registry/changesets.js';
 import type { Actor } from '../registry/registry.js';
-
-const ChangeSetId = Type.Object({ id: Type.String({ pattern: '^cs_[0-9a-f-]{36}$' }) });
-const TokenId = Type.Object({ id: Type.String({ pattern: '^tok_[0-9a-f]{16}$' }) });
-
-const TokenMeta = Type.Object({
-  id: Type.String(),
-  principal: Type.String(),
-  product: Type.Union([Type.String(), Type.Null()]),
-  scopes: Type.Array(Type.String()),
-  description: Type.String(),
-  expires_at: Type.Union([Type.String(), Type.Null()]),
-  created_at: Type.String(),
-  created_by: Type.String(),
-  revoked_at: Type.Union([Type.String(), Type.Null()]),
-});
 
 /** The authenticated principal and the request id, for the audit log. */
 export function actorOf(req: FastifyRequest): Actor {
@@ -30,13 +16,16 @@ export function actorOf(req: FastifyRequest): Actor {
 function encodeCursor(cs: { created_at: string; id: string }): string {
   return Buffer.from(JSON.stringify([cs.created_at, cs.id])).toString('base64url');
 }
-function decodeCursor(c: string): { created_at: string; id: string } | undefined {
+/** A cursor this server did not issue is a 400, as on /v1/entries — never a silent first page. */
+function decodeCursor(c: string): { created_at: string; id: string } {
+  let parsed: unknown;
   try {
-    const [created_at, id] = JSON.parse(Buffer.from(c, 'base64url').toString('utf8')) as [string, string];
-    return typeof created_at === 'string' && typeof id === 'string' ? { created_at, id } : undefined;
+    parsed = JSON.parse(Buffer.from(c, 'base64url').toString('utf8'));
   } catch {
-    return undefined;
+    parsed = undefined;
   }
+  if (Array.isArray(parsed) && parsed.length === 2 && typeof parsed[0] === 'string' && typeof parsed[1] === 'string') return { created_at: parsed[0], id: parsed[1] };
+  throw new CharterError('MALFORMED_REQUEST', 'the cursor is not one this server issued', { errors: [{ pointer: '/querystring/cursor', code: 'MALFORMED_REQUEST', detail: 'invalid cursor' }] });
 }
 
 /** Tokens and change sets: the only write paths into the registry. */
@@ -49,37 +38,23 @@ export function governanceRoutes(fastify: FastifyInstance, deps: { auth: Auth; t
     schema: {
       tags: ['tokens'],
       summary: 'Create a bearer token (shown once)',
-      security: [{ bearer: [] }],
-      body: Type.Object({
-        principal: Type.String({ minLength: 1, maxLength: 200, pattern: '^[A-Za-z0-9][A-Za-z0-9@._:-]*$' }),
-        product: Type.Optional(Type.Union([Type.String({ maxLength: 128 }), Type.Null()])),
-        scopes: Type.Array(Type.String({ maxLength: 300 }), { minItems: 1, maxItems: 50 }),
-        description: Type.Optional(Type.String({ maxLength: 1000 })),
-        expires_in: Type.Optional(Type.String({ maxLength: 10, description: 'lifetime, e.g. 30d, 12h, 90m' })),
-      }, { additionalProperties: false }),
-      response: {
-        201: Type.Object({
-          id: Type.String(),
-          token: Type.String({ description: 'the secret; it is never shown again' }),
-          principal: Type.String(),
-          product: Type.Union([Type.String(), Type.Null()]),
-          scopes: Type.Array(Type.String()),
-          expires_at: Type.Union([Type.String(), Type.Null()]),
-        }),
-      },
+      operationId: 'createToken',
+      security: BEARER,
+      body: CreateTokenBody,
+      response: responses({ 201: CreatedTokenSchema }, [400, 401, 403, 413, 415, 422]),
     },
     handler: async (req, reply) => reply.code(201).send(await tokens.create(req.body, actorOf(req))),
   });
 
   app.get('/v1/tokens', {
     preHandler: auth.require(SCOPES.tokens),
-    schema: { tags: ['tokens'], summary: 'Token metadata (never the secrets)', security: [{ bearer: [] }], response: { 200: Type.Object({ items: Type.Array(TokenMeta), next_cursor: Type.Null() }) } },
+    schema: { operationId: 'listTokens', tags: ['tokens'], summary: 'Token metadata (never the secrets)', security: BEARER, response: responses({ 200: TokenList }, [401, 403]) },
     handler: async () => ({ items: await tokens.list(), next_cursor: null }),
   });
 
   app.delete('/v1/tokens/:id', {
     preHandler: auth.require(SCOPES.tokens),
-    schema: { tags: ['tokens'], summary: 'Revoke a token (effective on the next request)', security: [{ bearer: [] }], params: TokenId, response: { 200: TokenMeta } },
+    schema: { operationId: 'revokeToken', tags: ['tokens'], summary: 'Revoke a token (effective on the next request)', security: BEARER, params: TokenParams, response: responses({ 200: TokenSchema }, [400, 401, 403, 404]) },
     handler: async (req) => tokens.revoke(req.params.id, actorOf(req)),
   });
 
@@ -88,10 +63,12 @@ export function governanceRoutes(fastify: FastifyInstance, deps: { auth: Auth; t
     schema: {
       tags: ['changesets'],
       summary: 'Submit a change set (validated at once; ?dry_run=true returns the plan and stores nothing)',
-      security: [{ bearer: [] }],
-      querystring: Type.Object({ dry_run: Type.Optional(Type.Boolean()) }, { additionalProperties: false }),
+      operationId: 'submitChangeSet',
+      security: BEARER,
+      querystring: SubmitQuery,
       // Validated in core (every problem at once, with pointers); documented here.
-      body: Type.Unsafe<ChangeSetInput>({ ...changeSetInputSchema, $schema: undefined }),
+      body: ChangeSetInputSchema,
+      response: responses({ 200: DryRunSchema, 201: ChangeSetSchema }, [400, 401, 403, 409, 413, 415, 422]),
     },
     // The body schema above documents the shape; core validates it so all problems are reported together.
     attachValidation: true,
@@ -107,11 +84,10 @@ export function governanceRoutes(fastify: FastifyInstance, deps: { auth: Auth; t
     schema: {
       tags: ['changesets'],
       summary: 'List change sets, newest first',
-      querystring: Type.Object({
-        status: Type.Optional(Type.Union(['open', 'approved', 'applied', 'rejected'].map((s) => Type.Literal(s)))),
-        limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
-        cursor: Type.Optional(Type.String({ maxLength: 200 })),
-      }, { additionalProperties: false }),
+      operationId: 'listChangeSets',
+      security: PUBLIC_READ,
+      querystring: ChangeSetListQuery,
+      response: responses({ 200: ChangeSetList }, [400, ...READ_PROBLEMS]),
     },
     handler: async (req) => {
       const limit = req.query.limit ?? 50;
@@ -124,7 +100,7 @@ export function governanceRoutes(fastify: FastifyInstance, deps: { auth: Auth; t
 
   app.get('/v1/changesets/:id', {
     preHandler: auth.reads(),
-    schema: { tags: ['changesets'], summary: 'One change set, with its plan and (while open) its current problems', params: ChangeSetId },
+    schema: { operationId: 'getChangeSet', tags: ['changesets'], summary: 'One change set, with its plan and (while open) its current problems', security: PUBLIC_READ, params: ChangeSetParams, response: responses({ 200: ChangeSetSchema }, [400, ...READ_PROBLEMS, 404]) },
     handler: async (req) => changesets.get(req.params.id),
   });
 
@@ -133,9 +109,11 @@ export function governanceRoutes(fastify: FastifyInstance, deps: { auth: Auth; t
     schema: {
       tags: ['changesets'],
       summary: 'Approve (never by the author)',
-      security: [{ bearer: [] }],
-      params: ChangeSetId,
-      body: Type.Optional(Type.Object({ comment: Type.Optional(Type.String({ maxLength: 2000 })) }, { additionalProperties: false })),
+      operationId: 'approveChangeSet',
+      security: BEARER,
+      params: ChangeSetParams,
+      body: Type.Optional(ApproveChangeSetBody),
+      response: responses({ 200: ChangeSetSchema }, [400, 401, 403, 404, 409, 413, 415]),
     },
     handler: async (req) => changesets.approve(req.params.id, actorOf(req), req.body?.comment),
   });
@@ -145,16 +123,18 @@ export function governanceRoutes(fastify: FastifyInstance, deps: { auth: Auth; t
     schema: {
       tags: ['changesets'],
       summary: 'Reject with a reason',
-      security: [{ bearer: [] }],
-      params: ChangeSetId,
-      body: Type.Object({ reason: Type.String({ minLength: 1, maxLength: 2000 }) }, { additionalProperties: false }),
+      operationId: 'rejectChangeSet',
+      security: BEARER,
+      params: ChangeSetParams,
+      body: RejectChangeSetBody,
+      response: responses({ 200: ChangeSetSchema }, [400, 401, 403, 404, 409, 413, 415]),
     },
     handler: async (req) => changesets.reject(req.params.id, actorOf(req), req.body.reason),
   });
 
   app.post('/v1/changesets/:id/apply', {
     preHandler: auth.require(SCOPES.propose),
-    schema: { tags: ['changesets'], summary: 'Apply an approved change set: re-validated, all operations or none', security: [{ bearer: [] }], params: ChangeSetId },
+    schema: { operationId: 'applyChangeSet', tags: ['changesets'], summary: 'Apply an approved change set: re-validated, all operations or none', security: BEARER, params: ChangeSetParams, response: responses({ 200: ChangeSetSchema }, [400, 401, 403, 404, 409, 413, 415, 422]) },
     handler: async (req) => changesets.apply(req.params.id, actorOf(req)),
   });
 }

@@ -1,7 +1,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { CharterError } from '@charter/core';
 import type { FastifyInstance } from 'fastify';
-import { Type } from 'typebox';
+import { content, HealthSchema, METRICS_MEDIA_TYPE, MetricsSchema, ReadySchema, responses } from '@charter/api';
 import type { Registry } from '../registry/registry.js';
 import type { Metrics } from './metrics.js';
 import { registryStore } from '../store/registry-store.js';
@@ -15,15 +15,17 @@ export function opsRoutes(fastify: FastifyInstance, registry: Registry, metrics:
   });
 
   app.get('/healthz', {
-    schema: { tags: ['ops'], summary: 'Liveness: the process answers', response: { 200: Type.Object({ status: Type.Literal('ok') }) } },
+    schema: { operationId: 'getHealth', tags: ['ops'], summary: 'Liveness: the process answers', security: [], response: responses({ 200: HealthSchema }) },
     handler: async () => ({ status: 'ok' as const }),
   });
 
   app.get('/readyz', {
     schema: {
       tags: ['ops'],
+      operationId: 'getReadiness',
       summary: 'Readiness: the database answers and the catalog is loaded',
-      response: { 200: Type.Object({ status: Type.String(), engine: Type.String(), sequence: Type.Integer(), entries: Type.Integer(), version: Type.String() }) },
+      security: [],
+      response: responses({ 200: ReadySchema }, [503]),
     },
     handler: async () => {
       try {
@@ -35,7 +37,7 @@ export function opsRoutes(fastify: FastifyInstance, registry: Registry, metrics:
     },
   });
 
-  app.get('/metrics', { schema: { tags: ['ops'], summary: 'Prometheus metrics', hide: false } }, async (_req, reply) => {
+  app.get('/metrics', { schema: { operationId: 'getMetrics', tags: ['ops'], summary: 'Prometheus metrics', security: [], response: responses({ 200: content(MetricsSchema, METRICS_MEDIA_TYPE, 'Prometheus text format') }) } }, async (_req, reply) => {
     reply.type(metrics.registry.contentType);
     return metrics.registry.metrics();
   });

@@ -14,7 +14,7 @@ export interface StoredChangeSet {
   author_admin: boolean;
   status: 'open' | 'approved' | 'applied' | 'rejected';
   operations: unknown[];
-  plan: unknown;
+  plan: PlannedChange[];
   approvals: { principal: string; at: string; comment?: string }[];
   /** Who rejected it, when and why. */
   rejection: { principal: string; at: string; reason: string } | null;

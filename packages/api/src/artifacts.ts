@@ -1,0 +1,231 @@
+import { Type, type Static } from 'typebox';
+import { listOf, Nullable } from './common.js';
+import { ProblemSchema } from './problem.js';
+
+/** Artifacts, evidence, approvals, promotion decisions, explain, deploy check, release proof (DESIGN §6). */
+
+export const DIGEST_PATTERN = '^sha256:[0-9a-f]{64}$';
+export const Digest = Type.String({ pattern: DIGEST_PATTERN, description: 'sha256:<64 lowercase hex>' });
+export const DigestParams = Type.Object({ digest: Digest });
+export const StageName = Type.String({ pattern: '^[a-z][a-z0-9_]*$', maxLength: 64, description: 'a stage of the artifact type, e.g. staging, prod' });
+export const EvidenceId = Type.String({ pattern: '^ev_[0-9a-f]{20}$' });
+
+/** Media types the evidence route reads (kept byte for byte). */
+export const EVIDENCE_MEDIA_TYPES = ['application/json', 'application/vnd.in-toto+json', 'application/vnd.dev.sigstore.bundle+json', 'application/vnd.dev.sigstore.bundle.v0.3+json'] as const;
+
+/** Open JSON object: documents and specs the API passes through. */
+const AnyObject = Type.Object({}, { additionalProperties: true });
+
+export const ArtifactSource = Type.Object({ repo: Type.Optional(Type.String()), commit: Type.Optional(Type.String()), build_url: Type.Optional(Type.String()) });
+
+export const ArtifactSchema = Type.Object(
+  {
+    digest: Type.String(),
+    artifact_type: Type.String({ description: 'artifact-type id; its spec is the promotion policy' }),
+    product: Type.String(),
+    name: Type.String(),
+    version: Type.String(),
+    source: ArtifactSource,
+    labels: Type.Record(Type.String(), Type.String()),
+    registered_by: Type.String(),
+    registered_at: Type.String(),
+    audit_index: Type.Integer(),
+  },
+  { description: 'a registered artifact' },
+);
+export type ArtifactBody = Static<typeof ArtifactSchema>;
+
+export const RegisterArtifactBody = Type.Object({
+  digest: Digest,
+  artifact_type: Type.String({ maxLength: 160 }),
+  product: Type.String({ maxLength: 128 }),
+  name: Type.String({ minLength: 1, maxLength: 200 }),
+  version: Type.String({ minLength: 1, maxLength: 200 }),
+  source: Type.Optional(Type.Object({ repo: Type.Optional(Type.String({ maxLength: 500 })), commit: Type.Optional(Type.String({ maxLength: 100 })), build_url: Type.Optional(Type.String({ maxLength: 1000 })) }, { additionalProperties: false })),
+  labels: Type.Optional(Type.Record(Type.String({ maxLength: 100 }), Type.String({ maxLength: 1000 }))),
+}, { additionalProperties: false });
+export type RegisterArtifactRequest = Static<typeof RegisterArtifactBody>;
+
+export const ArtifactListQuery = Type.Object({
+  product: Type.Optional(Type.String({ maxLength: 128 })),
+  artifact_type: Type.Optional(Type.String({ maxLength: 160 })),
+  stage: Type.Optional(StageName),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100 })),
+  cursor: Type.Optional(Digest),
+}, { additionalProperties: false });
+
+export const ArtifactList = listOf(ArtifactSchema);
+
+export const EvidenceSignerSchema = Type.Object({
+  signer: Nullable(Type.String({ description: 'signer:<id> whose key verified the signature' })),
+  keyid: Nullable(Type.String({ description: "the envelope's keyid hint (unauthenticated)" })),
+  fingerprint: Nullable(Type.String({ description: 'hex SHA-256 of the SPKI of the key concerned' })),
+  verified: Type.Boolean(),
+  reason: Type.String({ description: 'verified, no_matching_key, bad_signature, malformed_signature, …' }),
+});
+
+export const EvidenceSchema = Type.Object(
+  {
+    id: Type.String(),
+    artifact: Type.String(),
+    evidence_type: Type.String({ description: 'evidence-type:<id> the predicate type maps to' }),
+    predicate_type: Type.String(),
+    statement: AnyObject,
+    signers: Type.Array(EvidenceSignerSchema),
+    trusted: Type.Boolean({ description: 'only trusted evidence counts for promotion' }),
+    reasons: Type.Array(Type.String()),
+    attached_by: Type.String(),
+    attached_at: Type.String(),
+    predicate_time: Type.Optional(Nullable(Type.String())),
+    envelope_digest: Type.String(),
+    audit_index: Type.Integer(),
+  },
+  { description: 'a DSSE envelope attached to an artifact, as verified when it was attached' },
+);
+export type EvidenceBody = Static<typeof EvidenceSchema>;
+export const EvidenceList = listOf(EvidenceSchema);
+
+/** The envelope as attached, byte for byte (a DSSE envelope or a Sigstore bundle). */
+export const EnvelopeSchema = Type.Object({}, { additionalProperties: true, description: 'the envelope exactly as attached' });
+
+export const ApprovalBody = Type.Object({ stage: StageName, comment: Type.Optional(Type.String({ maxLength: 2000 })) }, { additionalProperties: false });
+export const ApprovalSchema = Type.Object({
+  id: Type.String(),
+  artifact: Type.String(),
+  stage: Type.String(),
+  principal: Type.String(),
+  comment: Nullable(Type.String()),
+  at: Type.String(),
+  audit_index: Type.Integer(),
+  evidence_type: Type.Literal('evidence-type:approval'),
+}, { description: 'a release approval: evidence of type approval' });
+export type ApprovalRecord = Static<typeof ApprovalSchema>;
+export const ApprovalList = listOf(ApprovalSchema);
+
+export const CheckStatusSchema = Type.Union([Type.Literal('satisfied'), Type.Literal('missing'), Type.Literal('untrusted'), Type.Literal('failed'), Type.Literal('expired')]);
+
+export const PolicyCheckSchema = Type.Object({
+  requirement: Type.Object({}, { additionalProperties: true, description: 'the requirement as written (with its index), or {previous_stage} / {artifact_type}' }),
+  status: CheckStatusSchema,
+  evidence: Type.Array(Type.String(), { description: 'evidence or approval ids used (or considered), newest first' }),
+  detail: Type.String(),
+});
+
+export const DecisionSchema = Type.Object(
+  {
+    id: Type.String(),
+    artifact: Type.String(),
+    stage: Type.String(),
+    outcome: Type.Union([Type.Literal('promoted'), Type.Literal('denied')]),
+    policy: Type.Object({ artifact_type: Type.String(), revision: Type.Integer(), registry: Type.Record(Type.String(), Type.Integer(), { description: 'revision of each signer and evidence type the decision relied on' }) }),
+    checks: Type.Array(PolicyCheckSchema),
+    actor: Type.String(),
+    decided_at: Type.String(),
+    audit_index: Type.Integer(),
+  },
+  { description: 'a promotion decision, promoted or denied' },
+);
+export type DecisionBody = Static<typeof DecisionSchema>;
+export const DecisionList = listOf(DecisionSchema);
+
+export const PromotionBody = Type.Object({ stage: StageName }, { additionalProperties: false });
+
+/** 403 PROMOTION_DENIED: the problem, with the recorded decision. */
+export const PromotionDeniedSchema = Type.Object(
+  { ...ProblemSchema.properties, decision: DecisionSchema },
+  { additionalProperties: true, description: 'the promotion was evaluated and denied; `decision` is the recorded decision and errors[] point at its failing checks' },
+);
+
+export const StageExplanationSchema = Type.Object({
+  stage: Type.String(),
+  promoted: Type.Boolean(),
+  would_pass: Type.Boolean({ description: 'would a promotion request for this stage pass now' }),
+  revoked: Type.Boolean({ description: 'promoted, but would not pass now' }),
+  revoked_reason: Nullable(Type.String()),
+  revoked_status: Nullable(CheckStatusSchema),
+  last_decision: Nullable(DecisionSchema),
+  checks: Type.Array(PolicyCheckSchema),
+});
+
+export const ExplanationSchema = Type.Object({
+  artifact: ArtifactSchema,
+  artifact_type: Type.String(),
+  revision: Type.Integer(),
+  evaluated_at: Type.String(),
+  current_stage: Nullable(Type.String()),
+  stages: Type.Array(StageExplanationSchema),
+});
+export type ExplanationBody = Static<typeof ExplanationSchema>;
+
+export const DeployCheckBody = Type.Object({ digest: Digest, stage: StageName }, { additionalProperties: false });
+export const DeployCheckSchema = Type.Object({
+  allowed: Type.Boolean({ description: 'only if promoted to the stage and still trusted now' }),
+  reason: Type.Union([Type.Literal('trusted'), Type.Literal('not_promoted'), Type.Literal('revoked'), Type.Literal('unknown_artifact'), Type.Literal('unknown_stage')]),
+  detail: Type.String(),
+  stage: Type.String(),
+  decision: Nullable(DecisionSchema),
+});
+export type DeployCheckAnswer = Static<typeof DeployCheckSchema>;
+
+export const ProofQuery = Type.Object({ stage: StageName }, { additionalProperties: false });
+
+const ProofEventSchema = Type.Object({
+  index: Type.Integer(),
+  action: Type.String(),
+  actor: Type.String(),
+  subject: Type.Array(Type.String()),
+  at: Type.String(),
+  request_id: Nullable(Type.String()),
+  details_digest: Type.String(),
+  leaf_hash: Type.String(),
+  details: Type.Unknown(),
+  inclusion: Type.Object({ index: Type.Integer(), size: Type.Integer(), hashes: Type.Array(Type.String()) }),
+});
+
+export const ReleaseProofSchema = Type.Object(
+  {
+    format: Type.Literal('charter.release-proof/v1'),
+    generated_at: Type.String(),
+    stage: Type.String(),
+    artifact: ArtifactSchema,
+    decision: DecisionSchema,
+    prior_decisions: Type.Array(DecisionSchema),
+    evidence: Type.Array(Type.Object({ id: Type.String(), evidence_type: Type.String(), attached_at: Type.String(), envelope_digest: Type.String(), audit_index: Type.Integer(), envelope: Type.String({ description: 'the envelope as attached' }) })),
+    approvals: Type.Array(Type.Object({ id: Type.String(), artifact: Type.String(), stage: Type.String(), principal: Type.String(), comment: Nullable(Type.String()), at: Type.String(), audit_index: Type.Integer() })),
+    registry: Type.Array(Type.Object({}, { additionalProperties: true, description: 'a registry entry at the revision the decision relied on' })),
+    audit: Type.Object({
+      log: Type.Object({ name: Type.String(), public_key: Type.String(), vkey: Type.String() }),
+      checkpoint: Type.String({ description: 'the signed note' }),
+      events: Type.Array(ProofEventSchema),
+    }),
+    signature: Type.String({ description: 'Ed25519 by the log key over the canonical JSON of every other field (base64)' }),
+  },
+  { description: 'a self-contained release proof, verifiable offline (`charter proof verify`)' },
+);
+export type ReleaseProofBody = Static<typeof ReleaseProofSchema>;
+
+/**
+ * A DSSE envelope carrying an in-toto Statement. Documented here; core parses and verifies the
+ * bytes as sent (so nothing validates or rewrites them on the way in).
+ */
+export const DsseEnvelopeSchema = Type.Object({
+  payloadType: Type.String({ description: 'application/vnd.in-toto+json' }),
+  payload: Type.String({ description: 'base64 of the in-toto Statement' }),
+  signatures: Type.Array(Type.Object({ keyid: Type.Optional(Type.String()), sig: Type.String({ description: 'base64' }) }), { minItems: 1 }),
+}, { description: 'a DSSE envelope', 'x-validated-by': 'core' });
+
+export const SigstoreBundleSchema = Type.Object({
+  mediaType: Type.String({ description: 'application/vnd.dev.sigstore.bundle.v0.3+json' }),
+  verificationMaterial: Type.Object({}, { additionalProperties: true }),
+  dsseEnvelope: DsseEnvelopeSchema,
+}, { description: 'a Sigstore bundle wrapping a DSSE envelope', 'x-validated-by': 'core' });
+
+/** The request body of evidence attach, by media type. */
+export const EvidenceRequestBody = {
+  content: {
+    'application/json': { schema: DsseEnvelopeSchema },
+    'application/vnd.in-toto+json': { schema: DsseEnvelopeSchema },
+    'application/vnd.dev.sigstore.bundle+json': { schema: SigstoreBundleSchema },
+    'application/vnd.dev.sigstore.bundle.v0.3+json': { schema: SigstoreBundleSchema },
+  },
+} satisfies { content: Record<(typeof EVIDENCE_MEDIA_TYPES)[number], unknown> };
