@@ -3,10 +3,14 @@
 // PostgreSQL: the store and HTTP suites run on every engine they can reach. With
 // CHARTER_REQUIRE_PG=1 (set by .ci/run) an unreachable PostgreSQL fails the run;
 // otherwise the PostgreSQL part is skipped and the summary says so.
+// Interop fixtures: the tests that read `../shared/fixtures/interop` (or $CHARTER_FIXTURES_DIR)
+// run when it exists and are skipped otherwise; CHARTER_REQUIRE_FIXTURES=1 (set by .ci/run)
+// makes their absence a failure, and the summary says which it was.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
+import { findInteropFixtures } from '../packages/core/dist/testing/interop.js';
 
 const root = new URL('..', import.meta.url).pathname;
 const args = process.argv.slice(2);
@@ -47,7 +51,14 @@ if (!pgReachable && requirePg) {
   process.exit(1);
 }
 
+const fixtures = findInteropFixtures(root);
+if (!fixtures.present && process.env.CHARTER_REQUIRE_FIXTURES === '1') {
+  console.error(`The interop fixtures are required (CHARTER_REQUIRE_FIXTURES=1) but absent at ${fixtures.dir}; set CHARTER_FIXTURES_DIR`);
+  process.exit(1);
+}
+
 const env = { ...process.env, CHARTER_TEST_PG_URL: pgReachable ? pgUrl : '' };
+if (fixtures.present) env.CHARTER_FIXTURES_DIR = fixtures.dir;
 const result = spawnSync(
   process.execPath,
   ['--test', '--test-reporter=spec', '--test-concurrency=2', '--test-timeout=120000', ...selected],
@@ -55,4 +66,6 @@ const result = spawnSync(
 );
 if (pgReachable) console.log(`engines: sqlite and postgresql (${pgUrl.replace(/\/\/[^@]*@/, '//')})`);
 else console.log(`engines: sqlite only; the PostgreSQL part was SKIPPED (${pgError || 'disabled'}); set CHARTER_REQUIRE_PG=1 to make this an error`);
+if (fixtures.present) console.log(`interop fixtures: ${fixtures.dir}; the tests that read them ran`);
+else console.log(`interop fixtures: absent (${fixtures.dir}); the tests that read them were SKIPPED; set CHARTER_REQUIRE_FIXTURES=1 to make this an error`);
 process.exit(result.status ?? 1);

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CharterApiError, CharterClient } from '@charter/sdk';
+// The HTTP client alone: '@charter/sdk' would also load LocalCatalog and with it all of core.
+import { CharterApiError, CharterClient } from '@charter/sdk/client';
 import type { Command } from 'commander';
 import { defaultOutput, type Output } from './output.js';
 

@@ -1,6 +1,8 @@
 import type { CheckAnswer, Entry, FamilyName, Revision } from '@charter/core';
 import { CharterApiError } from './errors.js';
 
+export { CharterApiError };
+
 export interface ClientOptions {
   /** Base URL of a Charter server, e.g. http://127.0.0.1:8080 */
   url: string;

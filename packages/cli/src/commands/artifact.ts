@@ -1,10 +1,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
-import { describeRequirement, verifyReleaseProof, type Check, type NoteVerifier, type StageExplanation } from '@charter/core';
-import { CharterApiError, type CharterClient, type Page } from '@charter/sdk';
+import type { Check, NoteVerifier, StageExplanation } from '@charter/core';
+import { CharterApiError, type CharterClient, type Page } from '@charter/sdk/client';
 import type { Artifact, Decision, StoredApproval as Approval, StoredEvidence as Evidence } from '@charter/server';
 import type { Command } from 'commander';
 import { clientFor, EXIT, globals, outputFor, type GlobalOptions } from '../context.js';
-import { readLogKey } from '../log-key.js';
 import { printJson, table, type Output } from '../output.js';
 
 
@@ -28,6 +27,10 @@ interface DeployCheck {
 const DIGEST = /^sha256:[0-9a-f]{64}$/;
 
 const yesNo = (b: boolean) => (b ? 'yes' : 'no');
+
+// Core (policy wording, proof verification) loads only for the commands that print or verify them.
+const core = () => import('@charter/core');
+type Describe = (r: unknown) => string;
 
 function artifactPath(digest: string, rest = ''): string {
   if (!DIGEST.test(digest)) throw new UsageError(`'${digest}' is not a digest: write sha256: followed by 64 lowercase hex characters`);
@@ -116,20 +119,20 @@ function signatureLines(ev: Evidence): string[] {
   });
 }
 
-function checkTable(checks: Check[], indent = ''): string {
+function checkTable(describeRequirement: Describe, checks: Check[], indent = ''): string {
   return table(checks.map((c) => [describeRequirement(c.requirement), c.status, c.detail]), ['REQUIREMENT', 'STATUS', 'DETAIL'])
     .split('\n')
     .map((l) => indent + l)
     .join('\n');
 }
 
-function describeDecision(d: Decision): string[] {
+function describeDecision(describeRequirement: Describe, d: Decision): string[] {
   const head = d.outcome === 'promoted' ? `promoted ${d.artifact} to ${d.stage}` : `denied: ${d.artifact} is not promoted to ${d.stage}`;
   return [
     head,
     `  decision ${d.id} by ${d.actor} at ${d.decided_at} (audit #${d.audit_index}), policy ${d.policy.artifact_type} revision ${d.policy.revision}`,
     '',
-    checkTable(d.checks),
+    checkTable(describeRequirement, d.checks),
   ];
 }
 
@@ -137,7 +140,7 @@ function lastDecision(d: Decision | null): string {
   return d ? `${d.outcome} ${d.decided_at} by ${d.actor} (${d.id})` : 'none';
 }
 
-function describeExplain(x: ExplainAnswer): string[] {
+function describeExplain(describeRequirement: Describe, x: ExplainAnswer): string[] {
   const a = x.artifact;
   const lines = [
     `current_stage: ${x.current_stage ?? 'none (not promoted to any stage that is still trusted)'}`,
@@ -151,7 +154,7 @@ function describeExplain(x: ExplainAnswer): string[] {
   ];
   for (const s of x.stages) {
     const state = s.revoked ? 'REVOKED' : s.promoted ? 'promoted' : s.would_pass ? 'would pass now' : 'would not pass now';
-    lines.push('', `${s.stage} (${state}):`, checkTable(s.checks, '  '));
+    lines.push('', `${s.stage} (${state}):`, checkTable(describeRequirement, s.checks, '  '));
   }
   return lines;
 }
@@ -246,7 +249,7 @@ export function artifactCommands(program: Command, setExit: (code: number) => vo
           decision = carried;
         }
         if (o.json) printJson(o, decision);
-        else o.out(describeDecision(decision).join('\n'));
+        else o.out(describeDecision((await core()).describeRequirement, decision).join('\n'));
         return decision.outcome === 'promoted' ? EXIT.yes : EXIT.no;
       }),
     );
@@ -258,7 +261,7 @@ export function artifactCommands(program: Command, setExit: (code: number) => vo
       action(setExit, async (o, g, digest: string) => {
         const x = await clientFor(g).get<ExplainAnswer>(artifactPath(digest, '/explain'));
         if (o.json) printJson(o, x);
-        else o.out(describeExplain(x).join('\n'));
+        else o.out(describeExplain((await core()).describeRequirement, x).join('\n'));
         return EXIT.yes;
       }),
     );
@@ -379,6 +382,7 @@ export function artifactCommands(program: Command, setExit: (code: number) => vo
         if (flags.logKey) {
           try {
             // A PEM key is paired with the log the proof says it is from.
+            const { readLogKey } = await import('../log-key.js');
             logKey = await readLogKey(flags.logKey, () => {
               const name = (proof as { audit?: { log?: { name?: unknown } } } | null)?.audit?.log?.name;
               return typeof name === 'string' && name !== '' ? name : undefined;
@@ -388,6 +392,7 @@ export function artifactCommands(program: Command, setExit: (code: number) => vo
             throw new UsageError(`--log-key ${flags.logKey}: ${(err as Error).message}`, EXIT.error);
           }
         }
+        const { verifyReleaseProof } = await core();
         const report = verifyReleaseProof(proof, logKey ? { logKey } : {});
         const key = logKey ? { source: 'pinned', file: flags.logKey, name: logKey.name, key_hash: logKey.keyHash } : { source: 'proof' };
         if (o.json) printJson(o, { ...report, log_key: key });

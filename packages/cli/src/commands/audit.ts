@@ -1,6 +1,5 @@
 import { readFileSync, writeFileSync } from 'node:fs';
-import { readLogKey } from '../log-key.js';
-import { checkConsistency, parseVkey, readCheckpoint, LogVerifier, type ServedEvent } from '@charter/core';
+import type { ServedEvent } from '@charter/core';
 import type { Command } from 'commander';
 import { clientFor, EXIT, globals, outputFor } from '../context.js';
 import { printJson, progress } from '../output.js';
@@ -17,6 +16,8 @@ export function auditCommands(program: Command, setExit: (code: number) => void)
       const g = globals(cmd);
       const o = outputFor(g);
       const client = clientFor(g);
+      const { checkConsistency, parseVkey, readCheckpoint, LogVerifier } = await import('@charter/core');
+      const { readLogKey } = await import('../log-key.js');
       const fetchKey = () => client.get<{ name: string; vkey: string }>('/v1/audit/key');
       const pinned = flags.logKey !== undefined;
       // Without --log-key: trust on first use of the key the server presents (and say so).

@@ -1,4 +1,6 @@
-import { parseRef, type CheckResult, type Entry } from '@charter/core';
+import type { CheckResult, Entry } from '@charter/core';
+// Only the ID grammar, not the whole core: read commands start fast.
+import { parseRef } from '@charter/core/ids';
 import type { Command } from 'commander';
 import { clientFor, EXIT, globals, outputFor } from '../context.js';
 import { printJson, table } from '../output.js';

@@ -4,7 +4,6 @@ import type { ChangeSetView, CreatedToken, StoredChangeSet, TokenRecord as Token
 import type { Command } from 'commander';
 import { clientFor, EXIT, globals, outputFor } from '../context.js';
 import { printJson, table } from '../output.js';
-import { changeSetProblems, describePlan, describeProblem } from './registry-as-code.js';
 
 
 /** GET /v1/changesets/{id}: while open or approved, `errors` are its problems against the registry now. */
@@ -15,7 +14,9 @@ function tokenState(t: TokenMeta, now: number): string {
   return 'active';
 }
 
-function describeChangeSet(cs: ChangeSetView): string[] {
+async function describeChangeSet(cs: ChangeSetView): Promise<string[]> {
+  // Plans and problems are described by the registry-as-code helpers, which load core and YAML.
+  const { changeSetProblems, describePlan, describeProblem } = await import('../desired.js');
   const author = `${cs.author}${cs.author_product ? ` (product ${cs.author_product})` : cs.author_admin ? ' (registry admin)' : ''}`;
   const lines = [
     `${cs.id}  ${cs.title}`,
@@ -117,7 +118,7 @@ export function governanceCommands(program: Command, setExit: (code: number) => 
       const o = outputFor(g);
       const cs = await clientFor(g).get<ChangeSetView>(path(id));
       if (o.json) printJson(o, cs);
-      else o.out(describeChangeSet(cs).join('\n'));
+      else o.out((await describeChangeSet(cs)).join('\n'));
       setExit(EXIT.yes);
     });
 

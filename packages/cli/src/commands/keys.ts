@@ -1,6 +1,5 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { generateKeyPairSync } from 'node:crypto';
-import { IN_TOTO_PAYLOAD_TYPE, keyFingerprint, signEnvelope, STATEMENT_V1 } from '@charter/core';
 import type { Command } from 'commander';
 import { EXIT, globals, outputFor } from '../context.js';
 import { printJson } from '../output.js';
@@ -9,10 +8,8 @@ const ALGORITHMS = ['ed25519', 'ecdsa-p256'] as const;
 type Algorithm = (typeof ALGORITHMS)[number];
 const SUBJECT = /^sha256:([0-9a-fA-F]{64})$/;
 
-/** What `keys generate` and `attest` show of a key: 16 hex of SHA-256 over its DER SPKI. */
-export function shortFingerprint(key: string): string {
-  return keyFingerprint(key).slice(0, 16);
-}
+// Signing and fingerprints come from core, loaded when a key command runs.
+const core = () => import('@charter/core');
 
 /** A refusal the user can fix (exit 1), as opposed to a failure to ask (exit 2). */
 class Refused extends Error {}
@@ -45,8 +42,9 @@ export function keysCommands(program: Command, setExit: (code: number) => void):
     .description('make a signing key pair: FILE (private, PKCS#8 PEM, mode 0600) and FILE.pub (public, SPKI PEM)')
     .requiredOption('--out <file>', 'where to write the private key; the public key goes to FILE.pub')
     .option('--algorithm <alg>', 'ed25519 or ecdsa-p256', 'ed25519')
-    .action((flags: { out: string; algorithm: string }, cmd: Command) => {
+    .action(async (flags: { out: string; algorithm: string }, cmd: Command) => {
       try {
+        const { keyFingerprint } = await core();
         const o = outputFor(globals(cmd));
         if (!(ALGORITHMS as readonly string[]).includes(flags.algorithm)) throw new Refused(`--algorithm must be ed25519 or ecdsa-p256, not '${flags.algorithm}'`);
         const algorithm = flags.algorithm as Algorithm;
@@ -58,7 +56,8 @@ export function keysCommands(program: Command, setExit: (code: number) => void):
         // 'wx': a file that appeared since the check above is still never overwritten.
         writeFileSync(flags.out, privatePem, { mode: 0o600, flag: 'wx' });
         writeFileSync(pub, publicPem, { mode: 0o644, flag: 'wx' });
-        const fingerprint = shortFingerprint(publicPem);
+        // What `keys generate` and `attest` show of a key: 16 hex of SHA-256 over its DER SPKI.
+        const fingerprint = keyFingerprint(publicPem).slice(0, 16);
         if (o.json) printJson(o, { algorithm, private_key: flags.out, public_key: pub, fingerprint, spki_sha256: keyFingerprint(publicPem) });
         else {
           o.out(`public key:  ${pub}`);
@@ -81,8 +80,9 @@ export function keysCommands(program: Command, setExit: (code: number) => void):
     .requiredOption('--subject <digest>', 'the artifact: sha256:<64 hex>')
     .option('--subject-name <name>', "the subject's name in the statement (e.g. the file or image name)")
     .option('--out <file>', 'write the envelope here (default: stdout)')
-    .action((flags: { key: string; predicateType: string; predicate: string; subject: string; subjectName?: string; out?: string }, cmd: Command) => {
+    .action(async (flags: { key: string; predicateType: string; predicate: string; subject: string; subjectName?: string; out?: string }, cmd: Command) => {
       try {
+        const { IN_TOTO_PAYLOAD_TYPE, keyFingerprint, signEnvelope, STATEMENT_V1 } = await core();
         const o = outputFor(globals(cmd));
         const m = SUBJECT.exec(flags.subject);
         if (!m) throw new Refused(`--subject must be sha256: followed by 64 hex characters, not '${flags.subject}'`);

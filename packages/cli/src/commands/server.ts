@@ -1,6 +1,5 @@
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ServerConfig } from '@charter/server';
 
@@ -8,7 +7,7 @@ import type { ServerConfig } from '@charter/server';
 const server = () => import('@charter/server');
 import type { Command } from 'commander';
 import { EXIT, globals, outputFor } from '../context.js';
-import { printJson, progress, table } from '../output.js';
+import { printJson, progress } from '../output.js';
 import type { PlannedChange } from '@charter/core';
 
 interface DbFlags {
@@ -184,4 +183,3 @@ export function transferCommands(program: Command, setExit: (code: number) => vo
     });
 }
 
-export { table };

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { spawn } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
-import { http, runCharter, spawnServe, tempDir, type CliRun, type ServeProcess } from './harness.js';
+import { CHARTER_BIN, cleanEnv, http, runCharter, spawnServe, tempDir, type CliRun, type ServeProcess } from './harness.js';
 
 const WRITE = 'scope:gpuaas.instances.write';
 
@@ -117,6 +118,32 @@ describe('the charter binary against `charter serve` (SQLite)', () => {
     assert.match(run.stderr, /^error: .*cannot reach Charter at http:\/\/127\.0\.0\.1:1/m);
     assert.equal(run.stdout, '');
     assertNoStack(run);
+  });
+
+  it('a reader that closes the pipe early (| head) stops the CLI quietly: no EPIPE, no stack trace', async () => {
+    for (const args of [['list'], ['list', '--json'], ['get', WRITE]]) {
+      // The read end is closed before the answer arrives, so every write hits a closed pipe.
+      const child = spawn(process.execPath, [CHARTER_BIN, '--url', url, ...args], { cwd, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+      child.stdout.destroy();
+      let stderr = '';
+      child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+      const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+      const run = { code, signal: null, stdout: '', stderr };
+      assert.equal(stderr, '', `charter ${args.join(' ')}: ${show(run)}`);
+      assert.equal(code, 0, show(run));
+    }
+    // And through a real shell pipeline.
+    const piped = await new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
+      const sh = spawn('/bin/sh', ['-c', `"${process.execPath}" "${CHARTER_BIN}" --url ${url} list | head -n 2`], { cwd, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      let err = '';
+      sh.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+      sh.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+      sh.on('close', (c) => resolve({ code: c, out, err }));
+    });
+    assert.equal(piped.err, '', piped.err);
+    assert.equal(piped.out.trim().split('\n').length, 2);
+    assert.match(piped.out, /^REF\s+LIFECYCLE/);
   });
 
   it('migrate applies migrations to a new data dir, and a second run says up to date', async () => {

@@ -1,9 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, generateKeyPairSync } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { AuditProofError } from './errors.js';
 import {
@@ -21,11 +18,9 @@ import {
 } from './checkpoint.js';
 import type { NoteVerification, NoteVerifier } from './checkpoint.js';
 import { leafHash, verifyInclusion } from './merkle.js';
+import { interop } from '../testing/interop.js';
 
-// dist/audit/checkpoint.test.js -> repository root is four levels up; fixtures live beside it.
-const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
-const interop = join(repoRoot, '..', 'shared', 'fixtures', 'interop');
-const fixture = (name: string): string => readFileSync(join(interop, 'checkpoints', name), 'utf8');
+const fixture = (name: string): string => interop.text('checkpoints', name);
 const fixtureJson = <T>(name: string): T => JSON.parse(fixture(name)) as T;
 
 const b64 = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'base64'));
@@ -45,12 +40,19 @@ function failure(result: NoteVerification): AuditProofError {
 
 const hasCode = (code: string) => (e: unknown) => e instanceof AuditProofError && e.code === code;
 
-const sumVkey = fixture('sum.golang.org.vkey');
-const sumVerifier = parseVkey(sumVkey);
-const rekorVerifier = noteVerifier('rekor.sigstore.dev', fixture('rekor.sigstore.dev.pub.pem'));
-const stagingVerifier = parseVkey(fixture('log2025-alpha3.rekor.sigstage.dev.vkey'));
+// Real log keys; without the interop fixtures the tests that use them are skipped.
+let sumVkey = '';
+let sumVerifier!: NoteVerifier;
+let rekorVerifier!: NoteVerifier;
+let stagingVerifier!: NoteVerifier;
+if (interop.present) {
+  sumVkey = fixture('sum.golang.org.vkey');
+  sumVerifier = parseVkey(sumVkey);
+  rekorVerifier = noteVerifier('rekor.sigstore.dev', fixture('rekor.sigstore.dev.pub.pem'));
+  stagingVerifier = parseVkey(fixture('log2025-alpha3.rekor.sigstage.dev.vkey'));
+}
 
-describe('golang.org/x/mod sumdb/note vectors', () => {
+describe('golang.org/x/mod sumdb/note vectors', { skip: interop.skip }, () => {
   interface Vectors {
     verifierKeys: Record<string, string>;
     verifierKeysPem: Record<string, string>;
@@ -101,7 +103,7 @@ describe('golang.org/x/mod sumdb/note vectors', () => {
   });
 });
 
-describe('sum.golang.org checkpoints', () => {
+describe('sum.golang.org checkpoints', { skip: interop.skip }, () => {
   interface SumCheckpoints {
     verifierKey: string;
     checkpoints: Array<{ note: string; treeSize: number; rootHashBase64: string }>;
@@ -132,7 +134,7 @@ describe('sum.golang.org checkpoints', () => {
   });
 });
 
-describe('rekor.sigstore.dev checkpoints (ECDSA P-256)', () => {
+describe('rekor.sigstore.dev checkpoints (ECDSA P-256)', { skip: interop.skip }, () => {
   interface RekorCheckpoints {
     verifierKey: string;
     checkpoints: Array<{ note: string }>;
@@ -176,7 +178,7 @@ describe('rekor.sigstore.dev checkpoints (ECDSA P-256)', () => {
   });
 });
 
-describe('Rekor v2 staging checkpoint (Ed25519 + witness cosignatures)', () => {
+describe('Rekor v2 staging checkpoint (Ed25519 + witness cosignatures)', { skip: interop.skip }, () => {
   const data = fixtureJson<{ verifierKeyDerived: string; checkpoint: string; cosignatures: Array<{ name: string; keyHash: string }> }>(
     'log2025-alpha3.rekor.sigstage.dev-checkpoint.json',
   );
@@ -204,7 +206,7 @@ describe('Rekor v2 staging checkpoint (Ed25519 + witness cosignatures)', () => {
   });
 });
 
-describe('negative wrong-key pairings', () => {
+describe('negative wrong-key pairings', { skip: interop.skip }, () => {
   const { cases } = fixtureJson<{ cases: Array<{ id: string; note: string; key: string }> }>('negative-wrong-key-pairings.json');
 
   test('both pairings fail, also when the wrong key is forced onto the signature name and ID', () => {
@@ -225,7 +227,7 @@ describe('negative wrong-key pairings', () => {
   });
 });
 
-describe('real log proofs end to end: checkpoint signature, then inclusion', () => {
+describe('real log proofs end to end: checkpoint signature, then inclusion', { skip: interop.skip }, () => {
   interface RealProof {
     log: string;
     leafDataBase64: string;
@@ -235,7 +237,7 @@ describe('real log proofs end to end: checkpoint signature, then inclusion', () 
     checkpoint: string;
   }
   const { proofs } = JSON.parse(
-    readFileSync(join(interop, 'merkle', 'real-log-inclusion-proofs.json'), 'utf8'),
+    interop.text('merkle', 'real-log-inclusion-proofs.json'),
   ) as { proofs: RealProof[] };
 
   for (const p of proofs) {
@@ -402,7 +404,7 @@ describe('parseNote and parseVkey are strict', () => {
     assert.equal(parsed.signatures.length, 1);
   });
 
-  test('rejects malformed notes', () => {
+  test('rejects malformed notes', { skip: interop.skip }, () => {
     const bad: Record<string, string> = {
       'no blank line': `text\n— k ${sig}\n`,
       'no signatures': 'text\n\n',
@@ -427,7 +429,7 @@ describe('parseNote and parseVkey are strict', () => {
     assert.equal(parseNote(`text\n\n${`— k ${sig}\n`.repeat(100)}`).signatures.length, 100);
   });
 
-  test('rejects malformed or mismatched vkeys', () => {
+  test('rejects malformed or mismatched vkeys', { skip: interop.skip }, () => {
     const ed = sumVkey.trim();
     const [name, keyHash, key] = [ed.slice(0, 14), ed.slice(15, 23), ed.slice(24)];
     assert.equal(`${name}+${keyHash}+${key}`, ed);
@@ -467,7 +469,7 @@ describe('parseNote and parseVkey are strict', () => {
   });
 });
 
-describe('verifyNote on hostile input', () => {
+describe('verifyNote on hostile input', { skip: interop.skip }, () => {
   const verifiers = [sumVerifier, rekorVerifier, stagingVerifier];
   const realNotes = [
     fixture('sum.golang.org-454425.note'),

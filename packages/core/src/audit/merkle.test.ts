@@ -3,7 +3,6 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { AuditProofError } from './errors.js';
 import {
@@ -20,10 +19,9 @@ import {
   verifyInclusion,
 } from './merkle.js';
 import type { NodeId, NodeReader } from './merkle.js';
+import { interop } from '../testing/interop.js';
 
-// dist/audit/merkle.test.js -> repository root is four levels up; fixtures live beside it.
-const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
-const merkleFixtures = join(repoRoot, '..', 'shared', 'fixtures', 'interop', 'merkle');
+const merkleFixtures = interop.path('merkle');
 
 const b64 = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'base64'));
 const fromHex = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'hex'));
@@ -62,7 +60,10 @@ interface ReferenceTree {
   nodeHashesHexByLevel: string[][];
   rootHashesHexBySize: Record<string, string>;
 }
-const reference = readJson<ReferenceTree>(join(merkleFixtures, 'rfc6962-reference-tree.json'));
+// Without the interop fixtures the tests that use these are skipped; the rest run.
+const reference: ReferenceTree = interop.present
+  ? readJson<ReferenceTree>(join(merkleFixtures, 'rfc6962-reference-tree.json'))
+  : { leafInputsHex: [], nodeHashesHexByLevel: [], rootHashesHexBySize: {} };
 const referenceLeaves = reference.leafInputsHex.map((h) => leafHash(fromHex(h)));
 const referenceTree = new MemoryTree(referenceLeaves);
 
@@ -88,7 +89,7 @@ const testdata = join(merkleFixtures, 'transparency-dev-merkle-testdata');
 // Go marshals an empty proof slice as null.
 const proofOf = (v: { proof: string[] | null }): Uint8Array[] => (v.proof ?? []).map(b64);
 
-describe('hash primitives', () => {
+describe('hash primitives', { skip: interop.skip }, () => {
   test('empty root is SHA-256 of the empty string', () => {
     assert.equal(hex(emptyRoot()), 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855');
   });
@@ -108,7 +109,7 @@ describe('hash primitives', () => {
   });
 });
 
-describe('RFC 6962 reference tree', () => {
+describe('RFC 6962 reference tree', { skip: interop.skip }, () => {
   test('root of every size 0..8 from MemoryTree, CompactTree and the oracle', async () => {
     const compact = new CompactTree();
     for (let size = 0; size <= 8; size++) {
@@ -129,7 +130,7 @@ describe('RFC 6962 reference tree', () => {
   });
 });
 
-describe('transparency-dev inclusion vectors', () => {
+describe('transparency-dev inclusion vectors', { skip: interop.skip }, () => {
   const files = jsonFiles(join(testdata, 'inclusion'));
 
   test('all 98 vectors are present', () => {
@@ -155,7 +156,7 @@ describe('transparency-dev inclusion vectors', () => {
   });
 });
 
-describe('transparency-dev consistency vectors', () => {
+describe('transparency-dev consistency vectors', { skip: interop.skip }, () => {
   const files = jsonFiles(join(testdata, 'consistency'));
 
   test('all 98 vectors are present', () => {
@@ -188,7 +189,7 @@ describe('transparency-dev consistency vectors', () => {
   });
 });
 
-describe('real Sigstore log inclusion proofs', () => {
+describe('real Sigstore log inclusion proofs', { skip: interop.skip }, () => {
   interface RealProof {
     log: string;
     leafDataBase64: string;

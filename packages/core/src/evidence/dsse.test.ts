@@ -15,7 +15,7 @@ import {
 import type { TrustedKey } from './dsse.js';
 import { EvidenceError } from './errors.js';
 import type { EvidenceErrorCode } from './errors.js';
-import { ALL_KEYS, fixtureJson, fixtureText, KEYS, VERIFYING } from './fixtures.testkit.js';
+import { ALL_KEYS, fixtureJson, fixtureText, interop, KEYS, VERIFYING } from './fixtures.testkit.js';
 import { IN_TOTO_PAYLOAD_TYPE, readStatement } from './intoto.js';
 
 function throwsEvidence(fn: () => unknown, code: EvidenceErrorCode, pointer: string): EvidenceError {
@@ -121,7 +121,7 @@ describe('pae', () => {
 });
 
 describe('parseEnvelope', () => {
-  it('reads a bare DSSE envelope', () => {
+  it('reads a bare DSSE envelope', { skip: interop.skip }, () => {
     const env = parseEnvelope(fixtureText('attestation-verifier-ed25519/build.fe1c6281.json'));
     assert.equal(env.form, 'dsse');
     assert.equal(env.mediaType, null);
@@ -133,7 +133,7 @@ describe('parseEnvelope', () => {
     assert.equal(env.signatures[0]?.sig.length, 64);
   });
 
-  it('lifts dsseEnvelope out of Sigstore bundles v0.1 and v0.3', () => {
+  it('lifts dsseEnvelope out of Sigstore bundles v0.1 and v0.3', { skip: interop.skip }, () => {
     const v01 = parseEnvelope(fixtureText('npm-publish/bundle-publish.sigstore.json'));
     assert.equal(v01.form, 'sigstore-bundle');
     assert.equal(v01.mediaType, 'application/vnd.dev.sigstore.bundle+json;version=0.1');
@@ -145,13 +145,13 @@ describe('parseEnvelope', () => {
     assert.equal(v03.signatures[0]?.keyid, null);
   });
 
-  it("treats protobuf's empty keyid as no hint", () => {
+  it("treats protobuf's empty keyid as no hint", { skip: interop.skip }, () => {
     const doc = fixtureJson('sigstore-bundles/sigstore-go-bundle-provenance.sigstore.json');
     assert.equal(envelopeOf(doc).signatures[0]?.keyid, '');
     assert.equal(parseEnvelope(doc).signatures[0]?.keyid, null);
   });
 
-  it('gives the same envelope from JSON text, UTF-8 bytes and a parsed object', () => {
+  it('gives the same envelope from JSON text, UTF-8 bytes and a parsed object', { skip: interop.skip }, () => {
     const text = fixtureText('gcb-slsa/slsa-v0.1.envelope.json');
     const fromText = parseEnvelope(text);
     assert.deepEqual(parseEnvelope(Buffer.from(text)), fromText);
@@ -207,7 +207,7 @@ describe('parseEnvelope', () => {
   });
 });
 
-describe('verifySignatures on real envelopes', () => {
+describe('verifySignatures on real envelopes', { skip: interop.skip }, () => {
   for (const { file, key } of VERIFYING) {
     it(`${file} verifies with ${key.id}`, () => {
       const env = parseEnvelope(fixtureText(file));
@@ -369,13 +369,13 @@ describe('trusted keys', () => {
     }
   });
 
-  it('verifySignatures refuses an invalid trusted key instead of skipping it', () => {
+  it('verifySignatures refuses an invalid trusted key instead of skipping it', { skip: interop.skip }, () => {
     const env = parseEnvelope(fixtureText('attestation-verifier-ed25519/test.fe1c6281.json'));
     const bad: TrustedKey = { id: 'k', algorithm: 'ed25519', publicKey: p256.publicKey };
     throwsEvidence(() => verifySignatures(env, [KEYS.attestationVerifier, bad]), 'INVALID_KEY', '/publicKey');
   });
 
-  it('keyFingerprint is the hex SHA-256 of the DER SPKI, whatever form the key is in', () => {
+  it('keyFingerprint is the hex SHA-256 of the DER SPKI, whatever form the key is in', { skip: interop.skip }, () => {
     // The fixture README gives base64(SHA-256(SPKI DER)) of npm's key.
     const npm = keyFingerprint(fixtureText('npm-publish/npm-attestations-key.pub.pem'));
     assert.equal(Buffer.from(npm, 'hex').toString('base64'), 'HpCKVUWf5t2sHMvBN+qGMe6DcDL+wqLMxSizjYHxcQg=');
@@ -440,7 +440,7 @@ describe('signEnvelope', () => {
   });
 });
 
-describe('DSSE spec test vectors', () => {
+describe('DSSE spec test vectors', { skip: interop.skip }, () => {
   interface Vector {
     id: string;
     envelope: Doc;
@@ -493,7 +493,7 @@ describe('DSSE spec test vectors', () => {
   });
 });
 
-describe('hostile input (property tests)', () => {
+describe('hostile input (property tests)', { skip: interop.skip }, () => {
   /** Runs the whole pipeline; only EvidenceError may escape, and it reports whether anything verified. */
   function anythingVerifies(input: unknown): boolean {
     try {

@@ -1,21 +1,28 @@
-// Test-only: reads the shared interop fixtures (see shared/fixtures/interop/dsse/README.md).
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+// Test-only: reads the DSSE part of the interop fixtures (see testing/interop.ts). Tests that
+// use it pass `{ skip: interop.skip }`; nothing here reads a file before a test asks for it.
+import { interop } from '../testing/interop.js';
 import type { KeyAlgorithm, TrustedKey } from './dsse.js';
 
-// dist/evidence/*.js -> four levels up is the repo root; shared/ is its sibling.
-const DSSE_FIXTURES = new URL('../../../../../shared/fixtures/interop/dsse/', import.meta.url);
+export { interop };
 
 export function fixtureText(relative: string): string {
-  return readFileSync(fileURLToPath(new URL(relative, DSSE_FIXTURES)), 'utf8');
+  return interop.text('dsse', relative);
 }
 
 export function fixtureJson(relative: string): Record<string, unknown> {
   return JSON.parse(fixtureText(relative)) as Record<string, unknown>;
 }
 
+/** A key whose PEM is read when first used, so importing this module reads no file. */
 export function fixtureKey(id: string, algorithm: KeyAlgorithm, pemFile: string): TrustedKey {
-  return { id, algorithm, publicKey: fixtureText(pemFile) };
+  let pem: string | undefined;
+  return {
+    id,
+    algorithm,
+    get publicKey(): string {
+      return (pem ??= fixtureText(pemFile));
+    },
+  };
 }
 
 export const KEYS = {

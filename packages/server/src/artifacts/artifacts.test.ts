@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { parseVkey, verifyReleaseProof } from '@charter/core';
+import { interop } from '@charter/core/testing';
 import type { RunningServer } from '../server.js';
 import { testEngines, type TestDatabase } from '../testing/engines.js';
 import { adminToken, call, token } from '../testing/http.js';
@@ -11,7 +11,7 @@ import { activateSigner, attest, ed25519, govern, p256, type KeyPair } from '../
 
 const SLSA = 'https://slsa.dev/provenance/v1';
 const VULN = 'https://cosign.sigstore.dev/attestation/vuln/v1';
-const fixtures = new URL('../../../../../shared/fixtures/interop/dsse/', import.meta.url);
+const dsse = (file: string): string => interop.text('dsse', file);
 
 function digestOf(s: string): string {
   return 'sha256:' + createHash('sha256').update(s).digest('hex');
@@ -228,9 +228,9 @@ for (const engine of testEngines()) {
       assert.equal((await attach(envelope)).json.audit_index, again.json.audit_index, 'once trusted, attaching again changes nothing');
     });
 
-    it('takes a Sigstore bundle as written by sigstore tooling and verifies its DSSE envelope', async () => {
-      const bundle = readFileSync(new URL('sigstore-bundles/conformance-happy-path-intoto-in-dsse-v3.sigstore.json', fixtures), 'utf8');
-      const leaf = readFileSync(new URL('sigstore-bundles/conformance-happy-path-intoto-in-dsse-v3.leaf-pubkey.pem', fixtures), 'utf8');
+    it('takes a Sigstore bundle as written by sigstore tooling and verifies its DSSE envelope', { skip: interop.skip }, async () => {
+      const bundle = dsse('sigstore-bundles/conformance-happy-path-intoto-in-dsse-v3.sigstore.json');
+      const leaf = dsse('sigstore-bundles/conformance-happy-path-intoto-in-dsse-v3.leaf-pubkey.pem');
       const subject = 'sha256:a0cfc71271d6e278e57cd332ff957c3f7043fdda354c4cbb190a30d56efa01bf';
       await govern(server, admin, reviewer, 'sigstore conformance key', activateSigner(server, 'platform.sigstore_conformance', leaf, 'ecdsa-p256'));
       assert.equal((await call(server, 'POST', '/v1/artifacts', { token: ci, body: { digest: subject, artifact_type: 'gpuaas.runtime_bundle', product: 'gpuaas', name: 'conformance', version: '1.0.0' } })).status, 201);
@@ -242,9 +242,9 @@ for (const engine of testEngines()) {
       assert.equal(stored.text, bundle, 'the bundle is kept byte for byte');
     });
 
-    it('verifies real attestations written by other tools, and not with the wrong key', async () => {
-      const envelope = readFileSync(new URL('attestation-verifier-ed25519/build.fe1c6281.json', fixtures), 'utf8');
-      const pem = readFileSync(new URL('attestation-verifier-ed25519/key.pub.pem', fixtures), 'utf8');
+    it('verifies real attestations written by other tools, and not with the wrong key', { skip: interop.skip }, async () => {
+      const envelope = dsse('attestation-verifier-ed25519/build.fe1c6281.json');
+      const pem = dsse('attestation-verifier-ed25519/key.pub.pem');
       const subject = 'sha256:58eaf5a78d580f5dbd49d31a5b733094169b31bfdf49055b74bcac2877d8f58c';
       await govern(server, admin, reviewer, 'in-toto signer', activateSigner(server, 'platform.intoto_demo', pem));
       const reg = await call(server, 'POST', '/v1/artifacts', { token: ci, body: { digest: subject, artifact_type: 'gpuaas.runtime_bundle', product: 'gpuaas', name: 'foo', version: '0.1.0' } });

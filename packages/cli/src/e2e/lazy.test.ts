@@ -1,0 +1,60 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { after, describe, it } from 'node:test';
+import { CHARTER_BIN, cleanEnv } from './harness.js';
+
+// What a command loads decides how fast it starts. A resolve hook records every module the
+// real binary loads; the heavy ones (the server stack, all of core, YAML, the validators)
+// must stay out of the commands that do not use them.
+const HEAVY = [
+  /\/packages\/server\//,
+  /\/packages\/core\/dist\/index\.js$/,
+  /\/packages\/sdk\/dist\/(index|local-catalog)\.js$/,
+  /\/node_modules\/(yaml|ajv|ajv-formats|fastify|kysely|better-sqlite3|pg|typebox)\//,
+];
+
+const dir = mkdtempSync(join(tmpdir(), 'charter-lazy-'));
+const hooks = join(dir, 'hooks.mjs');
+writeFileSync(hooks, `export async function resolve(s, c, next) {
+  const r = await next(s, c);
+  if (!r.url.startsWith('node:')) process.stderr.write('LOADED ' + r.url + '\\n');
+  return r;
+}\n`);
+const register = join(dir, 'register.mjs');
+writeFileSync(register, `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(hooks).href)});\n`);
+
+function loadedBy(args: string[]): Promise<string[]> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', register, CHARTER_BIN, ...args], { cwd: dir, env: cleanEnv(), stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', () => resolve([...stderr.matchAll(/^LOADED (\S+)$/gm)].map((m) => m[1]!)));
+  });
+}
+
+const heavyIn = (urls: string[]) => urls.filter((u) => HEAVY.some((h) => h.test(u)));
+
+describe('the CLI loads only what a command uses', () => {
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  for (const args of [['--help'], ['check', 'scope:gpuaas.instances.write'], ['get', 'scope:gpuaas.instances.write'], ['list'], ['token', 'list']]) {
+    it(`charter ${args.join(' ')} loads no server code, no core index, no YAML or validators`, async () => {
+      // An unreachable server: the command still loads everything it would use to ask.
+      const urls = await loadedBy(['--url', 'http://127.0.0.1:1', ...args]);
+      assert.ok(urls.some((u) => u.endsWith('/packages/cli/dist/main.js')), 'the tracer sees the CLI');
+      assert.deepEqual(heavyIn(urls), []);
+    });
+  }
+
+  it('the tracer does see heavy modules where a command needs them (validate loads core and YAML)', async () => {
+    writeFileSync(join(dir, 'entry.yaml'), 'family: scope\nid: x.y\n');
+    const heavy = heavyIn(await loadedBy(['validate', '-f', join(dir, 'entry.yaml')]));
+    assert.ok(heavy.some((u) => u.endsWith('/packages/core/dist/index.js')), heavy.join('\n'));
+    assert.ok(heavy.some((u) => u.includes('/node_modules/yaml/')), heavy.join('\n'));
+  });
+});
