@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { RunningServer } from '@charter/server';
-import { startTestServer, testEngines, type EngineFactory, type TestDatabase } from '@charter/server/testing';
+import { assertConforms, startTestServer, testEngines, type EngineFactory, type TestDatabase } from '@charter/server/testing';
 
 /** A fresh, empty database on one engine (the server package's test engines). */
 export type E2EDatabase = TestDatabase;
@@ -35,7 +35,7 @@ export interface HttpAnswer {
   text: string;
 }
 
-/** One plain HTTP call, no SDK in between. */
+/** One plain HTTP call, no SDK in between; the answer is checked against the server's /openapi.json. */
 export async function http(baseUrl: string, method: string, path: string, body?: unknown): Promise<HttpAnswer> {
   const res = await fetch(baseUrl + path, {
     method,
@@ -49,6 +49,7 @@ export async function http(baseUrl: string, method: string, path: string, body?:
   } catch {
     json = undefined;
   }
+  await assertConforms(baseUrl, { method, url: path, status: res.status, contentType: res.headers.get('content-type') ?? '', body: text });
   return { status: res.status, type: res.headers.get('content-type') ?? '', headers: res.headers, json, text };
 }
 

@@ -23,7 +23,7 @@ export function feedRoutes(fastify: FastifyInstance, registry: Registry, auth: A
       const etag = `"${snap.sequence}"`;
       reply.header('etag', etag).header('cache-control', 'no-cache');
       const inm = req.headers['if-none-match'];
-      if (inm && inm.split(',').some((t) => t.trim().replace(/^W\//, '') === etag)) return reply.code(304).send(null as never);
+      if (inm && inm.split(',').some((t) => t.trim().replace(/^W\//, '') === etag)) return reply.code(304).send();
       // Serialized once per sequence; sent as-is.
       return reply.type('application/json; charset=utf-8').send(snap.body as never);
     },

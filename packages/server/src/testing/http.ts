@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunningServer } from '../server.js';
+import { assertConforms } from './contract.js';
 
 export interface Answer {
   status: number;
@@ -10,7 +11,7 @@ export interface Answer {
   text: string;
 }
 
-/** One real HTTP request to a test server. */
+/** One real HTTP request to a test server; the answer is checked against the server's /openapi.json (a drift throws). */
 export async function call(server: RunningServer, method: string, path: string, opts: { body?: unknown; token?: string; headers?: Record<string, string> } = {}): Promise<Answer> {
   const headers: Record<string, string> = { ...opts.headers };
   if (opts.body !== undefined) headers['content-type'] ??= 'application/json';
@@ -27,7 +28,9 @@ export async function call(server: RunningServer, method: string, path: string, 
   } catch {
     json = undefined;
   }
-  return { status: res.status, type: res.headers.get('content-type') ?? '', headers: res.headers, json, text };
+  const answer = { status: res.status, type: res.headers.get('content-type') ?? '', headers: res.headers, json, text };
+  await assertConforms(server.url, { method, url: path, status: answer.status, contentType: answer.type, body: text });
+  return answer;
 }
 
 export function adminToken(server: RunningServer, dataDir: string): string {

@@ -3,3 +3,4 @@ export { testEngines, type EngineFactory, type TestDatabase } from './engines.js
 export { startTestServer } from './server.js';
 export { call, token, adminToken, type Answer } from './http.js';
 export { ed25519, p256, attest, govern, activateSigner, type KeyPair } from './trust.js';
+export { assertConforms, checkerAt, checkerFor, ContractChecker, type OpenApiDocument, type SeenResponse } from './contract.js';
