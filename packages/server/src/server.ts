@@ -87,6 +87,7 @@ export async function startServer(config: ServerConfig, opts: { clock?: () => Da
       clearTimeout(timer);
       registry.releaseWaiters();
       await app.close();
+      await registry.settled();
       await handle.close();
     },
   };
