@@ -65,6 +65,19 @@ export const registryStore = {
     return Number(row.sequence);
   },
 
+  /** The seed files the registry last took in (see applySeed). */
+  async seedState(db: Db): Promise<{ digest: string; sequence: number } | undefined> {
+    const row = await db.selectFrom('seed_state').select(['digest', 'sequence']).where('id', '=', 1).executeTakeFirst();
+    return row && { digest: row.digest, sequence: Number(row.sequence) };
+  },
+
+  async recordSeed(db: Kysely<Database>, digest: string, sequence: number): Promise<void> {
+    await db.transaction().execute(async (trx) => {
+      await trx.deleteFrom('seed_state').execute();
+      await trx.insertInto('seed_state').values({ id: 1, digest, sequence }).execute();
+    });
+  },
+
   /**
    * Takes the registry write lock and returns the next sequence. On PostgreSQL the row lock
    * serializes writers across processes until the transaction ends; a rollback undoes the bump,
