@@ -55,6 +55,8 @@ export class Registry {
   readonly #clock: () => Date;
   readonly #writes: GroupCommit;
   #waiters = new Set<() => void>();
+  #syncing: Promise<boolean> | null = null;
+  #syncAgain: Promise<boolean> | null = null;
   #closing = false;
   #snapshot: { sequence: number; body: string } | null = null;
 
@@ -108,8 +110,20 @@ export class Registry {
     this.catalog.apply(entries, sequence);
   }
 
-  /** Catches up with writes made by other processes sharing the database. Returns true if it moved. */
-  async sync(): Promise<boolean> {
+  /**
+   * Catches up with writes made by other processes sharing the database. Returns true if it
+   * moved. Calls that arrive while one runs share one more run after it (notifications burst).
+   */
+  sync(): Promise<boolean> {
+    if (this.#syncing) return (this.#syncAgain ??= this.#syncing.catch(() => false).then(() => {
+      this.#syncAgain = null;
+      return this.sync();
+    }));
+    this.#syncing = this.#sync().finally(() => (this.#syncing = null));
+    return this.#syncing;
+  }
+
+  async #sync(): Promise<boolean> {
     const sequence = await registryStore.sequence(this.db);
     if (sequence <= this.catalog.sequence) return false;
     this.catalog.apply(await registryStore.entriesAfter(this.db, this.catalog.sequence), sequence);
@@ -214,6 +228,7 @@ export class Registry {
         input.operations.forEach((op: Operation) => {
           if (op.op === 'transition') reasons.set(`${op.family}:${op.id}`, op.reason ?? null);
         });
+        if (this.#handle.engine === 'postgres') await registryStore.notifyMoved(trx, sequence);
         await registryStore.writeChanges(trx, plan.changes, { sequence, changeset: id, author: principal.name, approvers: opts.approvers, reasons, at });
         const changeset: StoredChangeSet = {
           id,
