@@ -30,6 +30,9 @@ export class LocalCatalog {
   readonly #onError: (err: unknown) => void;
   #abort: AbortController | null = null;
   #loop: Promise<void> | null = null;
+  /** Answers by ref string, for the catalog and sequence in #cachedOf; see `check`. */
+  #answers = new Map<string, CachedAnswer>();
+  #cachedOf: { catalog: Catalog | null; sequence: number } = { catalog: null, sequence: -1 };
 
   constructor(opts: LocalCatalogOptions) {
     this.client = new CharterClient(opts);
@@ -103,13 +106,31 @@ export class LocalCatalog {
     }
   }
 
+  /**
+   * Services ask the same few questions over and over, so an answer is kept per ref string and
+   * reused while it is still the answer: same catalog and sequence, and the clock between the
+   * time it was computed and the next sunset or signer-validity boundary of the entry
+   * (`Catalog.stableUntil`). Reused answers are frozen.
+   */
   check(ref: string): CheckResult {
     const catalog = this.#catalog;
     const now = this.#clock();
     if (catalog === null || now - this.#freshAt > this.#stalenessMs) {
       return { ref, allowed: false, reason: 'stale', lifecycle: null, revision: null, replaced_by: null, sunset_at: null, warning: catalog ? 'the local catalog is older than its staleness bound' : 'no snapshot loaded yet' };
     }
-    return catalog.check(ref, now);
+    const of = this.#cachedOf;
+    if (of.catalog !== catalog || of.sequence !== catalog.sequence) {
+      this.#answers.clear();
+      this.#cachedOf = { catalog, sequence: catalog.sequence };
+    }
+    const hit = this.#answers.get(ref);
+    if (hit !== undefined && now < hit.until && now >= hit.from) return hit.result;
+    const result = Object.freeze(catalog.check(ref, now));
+    if (typeof ref === 'string') {
+      if (this.#answers.size >= MAX_CACHED) this.#answers.clear();
+      this.#answers.set(ref, { result, from: now, until: catalog.stableUntil([ref], now) });
+    }
+    return result;
   }
 
   checkAll(refs: readonly string[]): CheckAnswer {
@@ -124,6 +145,15 @@ export class LocalCatalog {
     return r;
   }
 }
+
+interface CachedAnswer {
+  result: CheckResult;
+  from: number;
+  until: number;
+}
+
+/** Distinct refs remembered; a caller checking more than this many starts over. */
+const MAX_CACHED = 10_000;
 
 /** A back-off that `stop()` cuts short. */
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

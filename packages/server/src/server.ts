@@ -9,6 +9,7 @@ import { applySeed } from './registry/seed.js';
 import type { ServerConfig } from './config.js';
 import { openDatabase, type DatabaseHandle } from './store/db.js';
 import { migrateToLatest } from './store/migrations.js';
+import { REGISTRY_CHANNEL } from './store/registry-store.js';
 
 export const VERSION: string = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -50,9 +51,16 @@ export async function startServer(config: ServerConfig, opts: { clock?: () => Da
   if (adminToken) log(`first start: an admin token was written to ${adminToken} (mode 0600); it is not printed`);
   const app = await buildApp({ registry, engine: handle.engine, version: VERSION, privateReads: config.privateReads, evidenceLimit: config.evidenceLimit, logLevel: config.logLevel === 'info' ? 'warn' : config.logLevel });
 
-  // Replicas on one PostgreSQL follow each other's writes through the sequence.
+  // Replicas on one PostgreSQL follow each other's writes: a NOTIFY from the writer's commit
+  // wakes the others at once; the poll of the sequence stays as the fallback.
   let timer: NodeJS.Timeout | undefined;
+  let listener: { close(): Promise<void> } | undefined;
   if (handle.engine === 'postgres') {
+    const sync = () => void registry.sync().catch((err: unknown) => app.log.warn({ err }, 'registry sync failed'));
+    listener = await handle.listen?.(REGISTRY_CHANNEL, sync, (err) => app.log.warn({ err }, 'registry notifications lost; reconnecting (polling meanwhile)')).catch((err: unknown) => {
+      app.log.warn({ err }, 'cannot LISTEN for registry changes; following by polling only');
+      return undefined;
+    });
     const tick = () => {
       registry.sync().catch((err: unknown) => app.log.warn({ err }, 'registry sync failed')).finally(() => {
         timer = setTimeout(tick, config.syncIntervalMs);
@@ -67,6 +75,7 @@ export async function startServer(config: ServerConfig, opts: { clock?: () => Da
     await app.listen({ host: config.host, port: config.port });
   } catch (err) {
     clearTimeout(timer);
+    await listener?.close();
     await app.close();
     await handle.close();
     throw err;
@@ -85,8 +94,10 @@ export async function startServer(config: ServerConfig, opts: { clock?: () => Da
       if (closed) return;
       closed = true;
       clearTimeout(timer);
+      await listener?.close();
       registry.releaseWaiters();
       await app.close();
+      await registry.settled();
       await handle.close();
     },
   };

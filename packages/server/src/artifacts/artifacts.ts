@@ -133,8 +133,7 @@ export class Artifacts {
     const existing = await artifactStore.artifact(this.#db, req.digest);
     if (existing) return { artifact: this.#same(existing, wanted), created: false };
     try {
-      const { value } = await this.#registry.mutate(actor, ACTIONS.artifactRegister, async (trx, at) => {
-        const audit_index = await this.#registry.audit.size(trx);
+      const { value } = await this.#registry.mutate(actor, ACTIONS.artifactRegister, async (trx, at, audit_index) => {
         const artifact: Artifact = { digest: req.digest, ...wanted, registered_by: principal.name, registered_at: at, audit_index };
         await artifactStore.insertArtifact(trx, artifact);
         return { value: artifact, subject: [req.digest, formatRef('artifact-type', typeEntry.id)], details: artifact };
@@ -229,7 +228,7 @@ export class Artifacts {
     const trusted = signers.some((s) => s.reason === 'verified');
     const reasons = signers.filter((s) => s.reason !== 'verified').map((s) => describeSignature(s, evidenceType.id));
     if (existing && !trusted) return { evidence: existing, created: false };
-    const { value } = await this.#registry.mutate(actor, ACTIONS.evidenceAttach, async (trx, at) => {
+    const { value } = await this.#registry.mutate(actor, ACTIONS.evidenceAttach, async (trx, at, auditIndex) => {
       if (existing) await artifactStore.deleteEvidence(trx, existing.id);
       const evidence: StoredEvidence = {
         id: existing?.id ?? id('ev'),
@@ -243,7 +242,7 @@ export class Artifacts {
         attached_by: actor.principal.name,
         attached_at: at,
         envelope_digest: envelopeDigest,
-        audit_index: await this.#registry.audit.size(trx),
+        audit_index: auditIndex,
       };
       await artifactStore.insertEvidence(trx, evidence, raw.toString('utf8'));
       return {
@@ -291,8 +290,8 @@ export class Artifacts {
     assertNotOwnApproval(actor.principal, artifact.registered_by, `registered ${digest}; its release`);
     const existing = (await artifactStore.approvals(this.#db, digest)).find((a) => a.stage === stage && a.principal === actor.principal.name);
     if (existing) return existing;
-    const { value } = await this.#registry.mutate(actor, ACTIONS.approvalRecord, async (trx, at) => {
-      const approval: StoredApproval = { id: id('ap'), artifact: digest, stage, principal: actor.principal.name, comment, at, audit_index: await this.#registry.audit.size(trx) };
+    const { value } = await this.#registry.mutate(actor, ACTIONS.approvalRecord, async (trx, at, audit_index) => {
+      const approval: StoredApproval = { id: id('ap'), artifact: digest, stage, principal: actor.principal.name, comment, at, audit_index };
       await artifactStore.insertApproval(trx, approval);
       return { value: approval, subject: [digest, approval.id], details: { approval: approval.id, artifact: digest, stage, principal: approval.principal, comment } };
     });
@@ -352,7 +351,7 @@ export class Artifacts {
       const e = p ? this.#registry.catalog.get(p.family, p.id) : undefined;
       if (p && e) registry[formatRef(p.family, p.id)] = e.revision;
     }
-    const { value } = await this.#registry.mutate(actor, ACTIONS.promotionDecide, async (trx, at) => {
+    const { value } = await this.#registry.mutate(actor, ACTIONS.promotionDecide, async (trx, at, auditIndex) => {
       const decision: Decision = {
         id: id('dec'),
         artifact: digest,
@@ -362,7 +361,7 @@ export class Artifacts {
         checks: evaluation.checks,
         actor: actor.principal.name,
         decided_at: at,
-        audit_index: await this.#registry.audit.size(trx),
+        audit_index: auditIndex,
       };
       await artifactStore.insertDecision(trx, decision);
       return { value: decision, subject: [digest, decision.id], details: decision };

@@ -1,46 +1,31 @@
 import {
   CharterError,
-  CompactTree,
   consistencyProof,
-  eventLeafHash,
   formatCheckpoint,
   inclusionProof,
-  jsonDigest,
   signNote,
   vkeyFromPublicKey,
-  type AuditEvent,
   type Catalog,
   type NodeId,
   type NodeReader,
 } from '@charter/core';
 import { sign as cryptoSign, type KeyObject } from 'node:crypto';
-import { sql, type Kysely, type Transaction } from 'kysely';
+import type { Kysely } from 'kysely';
+import { auditStore } from '../store/audit-store.js';
+import type { StoredEvent } from '../store/group-commit.js';
 import type { Database } from '../store/schema.js';
 import type { LogKey } from './log-key.js';
 
-type Db = Kysely<Database> | Transaction<Database>;
-
-/** What a use case says about its mutation; the log adds index, time and digest. */
-export interface AuditRecord {
-  action: string;
-  actor: string;
-  subject: string[];
-  request_id: string | null;
-  details: unknown;
-}
-
-export interface StoredEvent extends AuditEvent {
-  leaf_hash: string;
-  details: unknown;
-}
+export type { AuditRecord, StoredEvent } from '../store/group-commit.js';
 
 const b64 = (h: Uint8Array) => Buffer.from(h).toString('base64');
-const hex = (h: Uint8Array) => Buffer.from(h).toString('hex');
 const unhex = (s: string) => new Uint8Array(Buffer.from(s, 'hex'));
 
 /**
- * The tamper-evident audit log: an RFC 6962 Merkle tree over canonical events, appended in
- * the same transaction as the mutation it records, with signed C2SP checkpoints.
+ * The tamper-evident audit log: an RFC 6962 Merkle tree over canonical events, with signed C2SP
+ * checkpoints and proofs. Events are appended by the group committer (store/group-commit.ts) in
+ * the same transaction as the mutation they record; this service decides which actions may be
+ * logged and reads the log through the audit store.
  */
 export class AuditLog {
   readonly #db: Kysely<Database>;
@@ -60,7 +45,7 @@ export class AuditLog {
   }
 
   async origin(): Promise<string> {
-    this.#origin ??= (await this.#db.selectFrom('audit_state').select('origin').where('id', '=', 1).executeTakeFirstOrThrow()).origin;
+    this.#origin ??= (await auditStore.state(this.#db)).origin;
     return this.#origin;
   }
 
@@ -88,42 +73,14 @@ export class AuditLog {
     }
   }
 
-  /** Appends one event inside the caller's transaction. The audit_state row lock orders all appends. */
-  async append(trx: Transaction<Database>, rec: AuditRecord, at: string, opts: { bootstrap?: boolean } = {}): Promise<StoredEvent> {
-    this.assertAction(rec.action, Date.parse(at), opts.bootstrap);
-    const locked = await trx.updateTable('audit_state').set({ size: sql`size + 1` }).where('id', '=', 1).returning(['size', 'frontier']).executeTakeFirstOrThrow();
-    const index = Number(locked.size) - 1;
-    const tree = CompactTree.fromFrontier(index, (JSON.parse(locked.frontier) as string[]).map(unhex));
-    const event: AuditEvent = {
-      index,
-      action: rec.action,
-      actor: rec.actor,
-      subject: rec.subject,
-      at,
-      request_id: rec.request_id,
-      details_digest: jsonDigest(rec.details ?? null),
-    };
-    const leaf = eventLeafHash(event);
-    const nodes = tree.append(leaf);
-    await trx
-      .insertInto('audit_events')
-      .values({ idx: index, action: event.action, actor: event.actor, subject: JSON.stringify(event.subject), at, request_id: event.request_id, details: JSON.stringify(rec.details ?? null), details_digest: event.details_digest })
-      .execute();
-    await trx.insertInto('audit_nodes').values(nodes.map((n) => ({ level: n.level, idx: n.index, hash: hex(n.hash) }))).execute();
-    await trx.updateTable('audit_state').set({ frontier: JSON.stringify(tree.frontier().map(hex)), root: hex(tree.root()) }).where('id', '=', 1).execute();
-    return { ...event, leaf_hash: b64(leaf), details: rec.details ?? null };
-  }
-
-  /** The log size; inside a mutation's transaction, the index its event will get. */
-  async size(db: Db = this.#db): Promise<number> {
-    const row = await db.selectFrom('audit_state').select('size').where('id', '=', 1).executeTakeFirstOrThrow();
-    return Number(row.size);
+  async size(): Promise<number> {
+    return auditStore.size(this.#db);
   }
 
   /** A signed note (C2SP tlog-checkpoint) for the current tree. Signed once per size. */
   async checkpoint(): Promise<{ size: number; root: string; note: string }> {
-    const row = await this.#db.selectFrom('audit_state').select(['origin', 'size', 'root']).where('id', '=', 1).executeTakeFirstOrThrow();
-    const size = Number(row.size);
+    const row = await auditStore.state(this.#db);
+    const size = row.size;
     if (this.#checkpoint?.size !== size) {
       const text = formatCheckpoint({ origin: row.origin, size, rootHash: unhex(row.root) });
       this.#checkpoint = { size, note: signNote(text, { name: row.origin, privateKey: this.#key.privateKey }) };
@@ -132,14 +89,9 @@ export class AuditLog {
   }
 
   async events(opts: { after?: number; limit: number }): Promise<StoredEvent[]> {
-    let q = this.#db
-      .selectFrom('audit_events as e')
-      .innerJoin('audit_nodes as n', (j) => j.onRef('n.idx', '=', 'e.idx').on('n.level', '=', 0))
-      .select(['e.idx', 'e.action', 'e.actor', 'e.subject', 'e.at', 'e.request_id', 'e.details', 'e.details_digest', 'n.hash']);
-    if (opts.after !== undefined) q = q.where('e.idx', '>', opts.after);
-    const rows = await q.orderBy('e.idx').limit(opts.limit).execute();
+    const rows = await auditStore.events(this.#db, opts);
     return rows.map((r) => ({
-      index: Number(r.idx),
+      index: r.idx,
       action: r.action,
       actor: r.actor,
       subject: JSON.parse(r.subject) as string[],
@@ -156,16 +108,10 @@ export class AuditLog {
     return (await this.events({ after: index - 1, limit: 1 })).find((e) => e.index === index);
   }
 
-  #reader(db: Db): NodeReader {
+  #reader(): NodeReader {
     return {
       getNodes: async (ids: readonly NodeId[]) => {
-        if (ids.length === 0) return [];
-        const rows = await db
-          .selectFrom('audit_nodes')
-          .select(['level', 'idx', 'hash'])
-          .where((eb) => eb.or(ids.map((id) => eb.and([eb('level', '=', id.level), eb('idx', '=', id.index)]))))
-          .execute();
-        const map = new Map(rows.map((r) => [`${r.level}/${Number(r.idx)}`, r.hash]));
+        const map = await auditStore.nodes(this.#db, ids);
         return ids.map((id) => {
           const h = map.get(`${id.level}/${id.index}`);
           if (!h) throw new CharterError('UNAVAILABLE', `audit node ${id.level}/${id.index} is missing: the log store is damaged`);
@@ -179,7 +125,7 @@ export class AuditLog {
     const current = await this.size();
     if (size < 1 || size > current) throw new CharterError('MALFORMED_REQUEST', `size must be between 1 and the log size ${current}`, { errors: [{ pointer: '/querystring/size', code: 'MALFORMED_REQUEST', detail: `1..${current}` }] });
     if (index < 0 || index >= size) throw new CharterError('MALFORMED_REQUEST', `index must be below size ${size}`, { errors: [{ pointer: '/querystring/index', code: 'MALFORMED_REQUEST', detail: `0..${size - 1}` }] });
-    const proof = await inclusionProof(index, size, this.#reader(this.#db));
+    const proof = await inclusionProof(index, size, this.#reader());
     return { index, size, hashes: proof.map(b64) };
   }
 
@@ -187,7 +133,7 @@ export class AuditLog {
     const current = await this.size();
     if (to < 1 || to > current) throw new CharterError('MALFORMED_REQUEST', `to must be between 1 and the log size ${current}`, { errors: [{ pointer: '/querystring/to', code: 'MALFORMED_REQUEST', detail: `1..${current}` }] });
     if (from < 1 || from > to) throw new CharterError('MALFORMED_REQUEST', `from must be between 1 and to (${to})`, { errors: [{ pointer: '/querystring/from', code: 'MALFORMED_REQUEST', detail: `1..${to}` }] });
-    const proof = await consistencyProof(from, to, this.#reader(this.#db));
+    const proof = await consistencyProof(from, to, this.#reader());
     return { from, to, hashes: proof.map(b64) };
   }
 }

@@ -1,6 +1,7 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import { Ajv, type Options as AjvOptions } from 'ajv';
+import { SerializerSelector } from '@fastify/fast-json-stringify-compiler';
+import { Ajv, type Options as AjvOptions, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { randomUUID } from 'node:crypto';
@@ -47,6 +48,29 @@ function ajv(opts: AjvOptions): Ajv {
   return a;
 }
 
+/** A validator compiled on first use, reporting its errors the way Fastify reads them. */
+function lazyValidator(compile: () => ValidateFunction): (data: unknown) => boolean {
+  let fn: ValidateFunction | undefined;
+  const validate = (data: unknown): boolean => {
+    fn ??= compile();
+    const ok = fn(data);
+    validate.errors = fn.errors;
+    return ok;
+  };
+  validate.errors = null as ValidateFunction['errors'];
+  return validate;
+}
+
+/** Fastify's own response serializers, each compiled on its first response rather than at start. */
+const fastSerializers = SerializerSelector();
+function lazySerializers(...args: Parameters<typeof fastSerializers>): ReturnType<typeof fastSerializers> {
+  const compile = fastSerializers(...args);
+  return (route) => {
+    let fn: ((doc: unknown) => string) | undefined;
+    return (doc: unknown) => (fn ??= compile(route))(doc);
+  };
+}
+
 export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   // Bodies are validated exactly as sent (no coercion, nothing removed); query strings and
   // path parameters arrive as text and are coerced to the declared types.
@@ -65,13 +89,15 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
     routerOptions: { ignoreTrailingSlash: true },
+    schemaController: { compilersFactory: { buildSerializer: lazySerializers } },
   });
 
   // A body schema marked `x-validated-by: core` documents bytes that core parses and verifies as
   // sent (evidence envelopes); validating a parsed copy here would only disagree with core.
+  // The others compile on a route's first request, not at start: most routes of a process never see one.
   app.setValidatorCompiler(({ schema, httpPart }) => {
     if ((schema as Record<string, unknown>)['x-validated-by'] === 'core') return () => true;
-    return (httpPart === 'body' ? bodyAjv : paramAjv).compile(schema);
+    return lazyValidator(() => (httpPart === 'body' ? bodyAjv : paramAjv).compile(schema));
   });
 
   app.addSchema(ProblemSchema);

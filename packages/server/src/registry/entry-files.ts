@@ -1,7 +1,12 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { basename, join } from 'node:path';
 import type { EntryInput } from '@charter/core';
-import { LineCounter, parseAllDocuments } from 'yaml';
+import type * as Yaml from 'yaml';
+
+/** yaml loads on the first parse: a start that finds the seed already taken in never needs it. */
+let yaml: typeof Yaml | undefined;
+const loadYaml = () => (yaml ??= createRequire(import.meta.url)('yaml') as typeof Yaml);
 
 /** An entry read from a file, with where it came from so errors can name the file and document. */
 export interface SourcedEntry {
@@ -54,6 +59,7 @@ function expand(path: string): string[] {
 
 export function parseEntryText(text: string, file: string): EntryFiles {
   const out: EntryFiles = { entries: [], problems: [] };
+  const { LineCounter, parseAllDocuments } = loadYaml();
   const lines = new LineCounter();
   const docs = parseAllDocuments(text, { lineCounter: lines, prettyErrors: false });
   const list = Array.isArray(docs) ? docs : [docs];

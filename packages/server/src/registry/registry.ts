@@ -10,9 +10,10 @@ import {
   type Principal,
 } from '@charter/core';
 import type { Transaction } from 'kysely';
-import { AuditLog, type AuditRecord, type StoredEvent } from '../audit/audit-log.js';
+import { AuditLog } from '../audit/audit-log.js';
 import type { LogKey } from '../audit/log-key.js';
 import type { DatabaseHandle } from '../store/db.js';
+import { GroupCommit, type StoredEvent } from '../store/group-commit.js';
 import type { Database } from '../store/schema.js';
 import { registryStore, type StoredChangeSet } from '../store/registry-store.js';
 
@@ -52,7 +53,10 @@ export class Registry {
   readonly audit: AuditLog;
   readonly #handle: DatabaseHandle;
   readonly #clock: () => Date;
+  readonly #writes: GroupCommit;
   #waiters = new Set<() => void>();
+  #syncing: Promise<boolean> | null = null;
+  #syncAgain: Promise<boolean> | null = null;
   #closing = false;
   #snapshot: { sequence: number; body: string } | null = null;
 
@@ -60,24 +64,37 @@ export class Registry {
     this.#handle = handle;
     this.#clock = clock;
     this.audit = new AuditLog(handle.db, this.catalog, logKey);
+    this.#writes = new GroupCommit(handle.db);
   }
 
   /**
    * Runs a mutation and its audit event in one transaction: no change without its event, no
-   * event without its change. The action is checked first (fail closed).
+   * event without its change. The action is checked first (fail closed), once. Concurrent
+   * mutations share a transaction and its commit (store/group-commit.ts); `fn` gets the time
+   * and the log index of its event, and may run twice, so it only writes through `trx`.
    */
   async mutate<T>(
     actor: Actor,
     action: string,
-    fn: (trx: Transaction<Database>, at: string) => Promise<{ value: T; subject: string[]; details: unknown }>,
+    fn: (trx: Transaction<Database>, at: string, auditIndex: number) => Promise<{ value: T; subject: string[]; details: unknown }>,
   ): Promise<{ value: T; audit: StoredEvent }> {
     const at = this.#clock().toISOString();
     this.audit.assertAction(action, Date.parse(at));
-    return this.db.transaction().execute(async (trx) => {
-      const { value, subject, details } = await fn(trx, at);
-      const record: AuditRecord = { action, actor: actor.principal.name, subject, request_id: actor.requestId, details };
-      return { value, audit: await this.audit.append(trx, record, at) };
+    const done = await this.#writes.submit(at, async (trx, at, index) => {
+      const { value, subject, details } = await fn(trx, at, index);
+      return { value, event: { action, actor: actor.principal.name, subject, request_id: actor.requestId, details } };
     });
+    return done!;
+  }
+
+  /** Commits so far and the mutations they carried. */
+  get writeStats(): Readonly<{ batches: number; mutations: number; retries: number }> {
+    return this.#writes.stats;
+  }
+
+  /** Resolves once every write submitted so far has committed or failed. */
+  settled(): Promise<void> {
+    return this.#writes.settled();
   }
 
   get db() {
@@ -93,8 +110,20 @@ export class Registry {
     this.catalog.apply(entries, sequence);
   }
 
-  /** Catches up with writes made by other processes sharing the database. Returns true if it moved. */
-  async sync(): Promise<boolean> {
+  /**
+   * Catches up with writes made by other processes sharing the database. Returns true if it
+   * moved. Calls that arrive while one runs share one more run after it (notifications burst).
+   */
+  sync(): Promise<boolean> {
+    if (this.#syncing) return (this.#syncAgain ??= this.#syncing.catch(() => false).then(() => {
+      this.#syncAgain = null;
+      return this.sync();
+    }));
+    this.#syncing = this.#sync().finally(() => (this.#syncing = null));
+    return this.#syncing;
+  }
+
+  async #sync(): Promise<boolean> {
     const sequence = await registryStore.sequence(this.db);
     if (sequence <= this.catalog.sequence) return false;
     this.catalog.apply(await registryStore.entriesAfter(this.db, this.catalog.sequence), sequence);
@@ -175,77 +204,79 @@ export class Registry {
   ): Promise<AppliedChangeSet | null> {
     const at = this.#clock().toISOString();
     const id = opts.changesetId ?? opts.existing?.id ?? `cs_${randomUUID()}`;
-    let result: AppliedChangeSet | undefined;
-    try {
-      await this.db.transaction().execute(async (trx) => {
-      const sequence = await registryStore.nextSequence(trx);
-      // Under the write lock: whatever other processes applied before us is now visible.
-      if (sequence - 1 > this.catalog.sequence) {
-        this.catalog.apply(await registryStore.entriesAfter(trx, this.catalog.sequence), sequence - 1);
-      }
-      if (opts.existing) {
-        // Under the write lock: a change set is applied once, and only when approved.
-        const row = await registryStore.changeSet(trx, opts.existing.id);
-        if (row?.status !== 'approved') throw new CharterError('CHANGESET_STATE', `change set ${opts.existing.id} is ${row?.status ?? 'unknown'}; only an approved change set can be applied`);
-      }
-      const input = derive(this.catalog);
-      if (input === null || input.operations.length === 0) throw NOTHING_TO_DO;
-      const plan = planChangeSet(this.catalog, input, principal, at);
-      if (plan.errors.length > 0) throw invalid(plan);
-      const reasons = new Map<string, string | null>();
-      input.operations.forEach((op: Operation) => {
-        if (op.op === 'transition') reasons.set(`${op.family}:${op.id}`, op.reason ?? null);
-      });
-      await registryStore.writeChanges(trx, plan.changes, { sequence, changeset: id, author: principal.name, approvers: opts.approvers, reasons, at });
-      const changeset: StoredChangeSet = {
-        id,
-        title: input.title,
-        description: input.description ?? '',
-        author: opts.existing?.author ?? principal.name,
-        author_product: opts.existing?.author_product ?? principal.product,
-        author_admin: opts.existing?.author_admin ?? principal.admin,
-        status: 'applied',
-        operations: input.operations,
-        plan: plan.changes,
-        approvals: opts.existing?.approvals ?? opts.approvers.map((p) => ({ principal: p, at })),
-        rejection: null,
-        sequence,
-        created_at: opts.existing?.created_at ?? at,
-        updated_at: at,
-      };
-      if (opts.existing) await registryStore.updateChangeSet(trx, id, { status: 'applied', plan: changeset.plan, sequence, updated_at: at });
-      else await registryStore.insertChangeSet(trx, changeset);
-      const audit = await this.audit.append(
-        trx,
-        {
-          action: opts.action ?? ACTIONS.changesetApply,
-          actor: principal.name,
-          subject: [id, ...plan.changes.map((c) => `${c.ref}@${c.after.revision}`)],
-          request_id: opts.requestId ?? null,
-          details: { changeset: id, sequence, approvers: opts.approvers, changes: plan.changes.map((c) => ({ ref: c.ref, action: c.action, revision: c.after.revision, lifecycle: c.after.lifecycle })) },
-        },
-        at,
+    const action = opts.action ?? ACTIONS.changesetApply;
+    const done = await this.#writes.submit<Omit<AppliedChangeSet, 'audit'>>(
+      at,
+      async (trx, at) => {
+        const sequence = await registryStore.nextSequence(trx);
+        // Under the write lock: whatever other processes applied before us is now visible.
+        if (sequence - 1 > this.catalog.sequence) {
+          this.catalog.apply(await registryStore.entriesAfter(trx, this.catalog.sequence), sequence - 1);
+        }
         // The very first seed creates the audit actions it is recorded under.
-        { bootstrap: sequence === 1 && opts.action === ACTIONS.seedApply },
-      );
-      result = { changeset, plan, audit };
-      });
-    } catch (err) {
-      if (err === NOTHING_TO_DO) return null;
-      throw err;
-    }
-    const applied = result!;
-    this.catalog.apply(
-      applied.plan.changes.map((c) => c.after),
-      applied.changeset.sequence!,
+        this.audit.assertAction(action, Date.parse(at), sequence === 1 && action === ACTIONS.seedApply);
+        if (opts.existing) {
+          // Under the write lock: a change set is applied once, and only when approved.
+          const row = await registryStore.changeSet(trx, opts.existing.id);
+          if (row?.status !== 'approved') throw new CharterError('CHANGESET_STATE', `change set ${opts.existing.id} is ${row?.status ?? 'unknown'}; only an approved change set can be applied`);
+        }
+        const input = derive(this.catalog);
+        if (input === null || input.operations.length === 0) return null;
+        const plan = planChangeSet(this.catalog, input, principal, at);
+        if (plan.errors.length > 0) throw invalid(plan);
+        const reasons = new Map<string, string | null>();
+        input.operations.forEach((op: Operation) => {
+          if (op.op === 'transition') reasons.set(`${op.family}:${op.id}`, op.reason ?? null);
+        });
+        if (this.#handle.engine === 'postgres') await registryStore.notifyMoved(trx, sequence);
+        await registryStore.writeChanges(trx, plan.changes, { sequence, changeset: id, author: principal.name, approvers: opts.approvers, reasons, at });
+        const changeset: StoredChangeSet = {
+          id,
+          title: input.title,
+          description: input.description ?? '',
+          author: opts.existing?.author ?? principal.name,
+          author_product: opts.existing?.author_product ?? principal.product,
+          author_admin: opts.existing?.author_admin ?? principal.admin,
+          status: 'applied',
+          operations: input.operations,
+          plan: plan.changes,
+          approvals: opts.existing?.approvals ?? opts.approvers.map((p) => ({ principal: p, at })),
+          rejection: null,
+          sequence,
+          created_at: opts.existing?.created_at ?? at,
+          updated_at: at,
+        };
+        if (opts.existing) await registryStore.updateChangeSet(trx, id, { status: 'applied', plan: changeset.plan, sequence, updated_at: at });
+        else await registryStore.insertChangeSet(trx, changeset);
+        return {
+          value: { changeset, plan },
+          event: {
+            action,
+            actor: principal.name,
+            subject: [id, ...plan.changes.map((c) => `${c.ref}@${c.after.revision}`)],
+            request_id: opts.requestId ?? null,
+            details: { changeset: id, sequence, approvers: opts.approvers, changes: plan.changes.map((c) => ({ ref: c.ref, action: c.action, revision: c.after.revision, lifecycle: c.after.lifecycle })) },
+          },
+        };
+      },
+      {
+        // Re-validated under the lock, so it may fail; and what follows it is validated
+        // against the catalog it moves.
+        isolated: true,
+        endsBatch: true,
+        committed: (applied) => {
+          this.catalog.apply(
+            applied.plan.changes.map((c) => c.after),
+            applied.changeset.sequence!,
+          );
+          this.#changed();
+        },
+      },
     );
-    this.#changed();
-    return applied;
+    if (done === null) return null;
+    return { ...done.value, audit: done.audit };
   }
 }
-
-/** Rolls back a transaction that turned out to have nothing to apply. */
-const NOTHING_TO_DO = new Error('nothing to apply');
 
 /** The error for a refused change set: 409 when only revisions are stale, 422 otherwise. */
 export function invalid(plan: Plan): CharterError {

@@ -1,7 +1,10 @@
-import { existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CharterError, operationsFor, type Operation, type Plan, type Principal } from '@charter/core';
-import { readEntryFiles, type FileProblem } from './entry-files.js';
+import { entryFilesIn, readEntryFiles, type FileProblem } from './entry-files.js';
+import { registryStore } from '../store/registry-store.js';
 import { ACTIONS, type AppliedChangeSet, type Registry } from './registry.js';
 
 /** The seed is contributed like anything else: a change set by `seed`, approved by policy for the seed only. */
@@ -33,7 +36,27 @@ export function planSeed(registry: Registry, seedDir = defaultSeedDir(), only?: 
  * `charter seed plan` and applied only on request (`charter seed apply`).
  */
 export async function applySeed(registry: Registry, opts: { seedDir?: string; only?: 'create' } = {}): Promise<AppliedChangeSet | null> {
-  const files = readEntryFiles(opts.seedDir ?? defaultSeedDir());
+  const seedDir = opts.seedDir ?? defaultSeedDir();
+  // Entries are never deleted, so files the registry already took in have nothing left to create.
+  const digest = opts.only === 'create' ? seedDigest(seedDir) : null;
+  if (digest !== null && registry.catalog.sequence > 0) {
+    const taken = await registryStore.seedState(registry.db);
+    if (taken?.digest === digest && taken.sequence <= registry.catalog.sequence) return null;
+  }
+  const applied = await applyFiles(registry, seedDir, opts.only);
+  if (digest !== null) await registryStore.recordSeed(registry.db, digest, applied?.changeset.sequence ?? registry.catalog.sequence);
+  return applied;
+}
+
+/** sha256 over the seed files' names and contents: reading them is cheap, parsing and validating is not. */
+function seedDigest(seedDir: string): string {
+  const h = createHash('sha256');
+  for (const file of entryFilesIn(seedDir)) h.update(`${relative(seedDir, file)}\0`).update(readFileSync(file)).update('\0');
+  return `sha256:${h.digest('hex')}`;
+}
+
+async function applyFiles(registry: Registry, seedDir: string, only: 'create' | undefined): Promise<AppliedChangeSet | null> {
+  const files = readEntryFiles(seedDir);
   if (files.problems.length > 0) throw new Error(`seed files are invalid: ${files.problems.map((p) => `${p.file}#${p.document}: ${p.detail}`).join('; ')}`);
   const desired = files.entries.map((s) => s.entry);
   try {
@@ -41,7 +64,7 @@ export async function applySeed(registry: Registry, opts: { seedDir?: string; on
     return await registry.applyDerived(
       (view) => {
         let operations = operationsFor(view, desired);
-        if (opts.only) operations = operations.filter((o) => o.op === opts.only);
+        if (only) operations = operations.filter((o) => o.op === only);
         return operations.length ? { title: 'Seed slice', description: 'Entries loaded from seed/', operations } : null;
       },
       SEED_PRINCIPAL,

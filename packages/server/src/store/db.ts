@@ -13,6 +13,11 @@ export interface DatabaseHandle {
   engine: Engine;
   /** Where it lives, without credentials, for logs. */
   location: string;
+  /**
+   * PostgreSQL only: calls `onNotify` whenever another session NOTIFYs `channel`, over a
+   * dedicated connection that is re-made after a failure. Resolves once listening.
+   */
+  listen?(channel: string, onNotify: () => void, onError: (err: unknown) => void): Promise<{ close(): Promise<void> }>;
   close(): Promise<void>;
 }
 
@@ -35,7 +40,8 @@ export function openDatabase(opts: { databaseUrl?: string | undefined; dataDir: 
     // An idle client that errors (server restart) must not crash the process.
     pool.on('error', () => {});
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-    return { db, engine: 'postgres', location: opts.databaseUrl.replace(/\/\/[^@/]*@/, '//'), close: () => db.destroy() };
+    const url = opts.databaseUrl;
+    return { db, engine: 'postgres', location: url.replace(/\/\/[^@/]*@/, '//'), listen: (channel, onNotify, onError) => listen(pg, url, channel, onNotify, onError), close: () => db.destroy() };
   }
   if (opts.databaseUrl) throw new Error('--database-url must be a postgres:// URL; leave it unset for the embedded SQLite database');
   mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
@@ -48,4 +54,48 @@ export function openDatabase(opts: { databaseUrl?: string | undefined; dataDir: 
   sqlite.pragma('foreign_keys = ON');
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
   return { db, engine: 'sqlite', location: file, close: () => db.destroy() };
+}
+
+/** LISTEN on its own client (pooled clients come and go); reconnects with back-off, up to 5 s. */
+async function listen(pg: typeof pgTypes, url: string, channel: string, onNotify: () => void, onError: (err: unknown) => void): Promise<{ close(): Promise<void> }> {
+  if (!/^[a-z_][a-z0-9_]*$/.test(channel)) throw new Error(`bad channel name ${channel}`);
+  let client: pgTypes.Client | null = null;
+  let closed = false;
+  let retry: NodeJS.Timeout | undefined;
+  let backoff = 100;
+  const connect = async (): Promise<void> => {
+    const c = new pg.Client({ connectionString: url });
+    c.on('notification', (m) => {
+      if (m.channel === channel) onNotify();
+    });
+    c.on('error', (err) => {
+      onError(err);
+      c.end().catch(() => {});
+      if (client === c) again();
+    });
+    await c.connect();
+    await c.query(`LISTEN ${channel}`);
+    if (closed) return void (await c.end());
+    client = c;
+    backoff = 100;
+    // Whatever was notified while not listening is caught up now.
+    onNotify();
+  };
+  const again = () => {
+    client = null;
+    if (closed) return;
+    retry = setTimeout(() => connect().catch((err: unknown) => (onError(err), again())), backoff);
+    retry.unref();
+    backoff = Math.min(backoff * 2, 5000);
+  };
+  await connect();
+  return {
+    async close() {
+      closed = true;
+      clearTimeout(retry);
+      const c = client;
+      client = null;
+      await c?.end().catch(() => {});
+    },
+  };
 }

@@ -194,6 +194,18 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('decisions_artifact').on('decisions').columns(['artifact', 'decided_at']).execute();
     },
   },
+  '0007_seed_state': {
+    // Which seed files the registry has already taken in, so a start with unchanged files skips
+    // reading and validating them.
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('seed_state')
+        .addColumn('id', 'integer', (c) => c.primaryKey())
+        .addColumn('digest', 'varchar(80)', (c) => c.notNull())
+        .addColumn('sequence', 'bigint', (c) => c.notNull())
+        .execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

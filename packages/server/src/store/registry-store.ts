@@ -58,11 +58,32 @@ function toChangeSet(r: Selectable<Database['changesets']>): StoredChangeSet {
   };
 }
 
+/** The PostgreSQL NOTIFY channel on which a replica announces a new registry sequence. */
+export const REGISTRY_CHANNEL = 'charter_registry';
+
 /** Persistence of registry state. Knows SQL, not rules: every decision is made in core. */
 export const registryStore = {
   async sequence(db: Db): Promise<number> {
     const row = await db.selectFrom('registry_state').select('sequence').where('id', '=', 1).executeTakeFirstOrThrow();
     return Number(row.sequence);
+  },
+
+  /** Tells replicas listening on PostgreSQL that the sequence moved; delivered when the transaction commits. */
+  async notifyMoved(trx: Transaction<Database>, sequence: number): Promise<void> {
+    await sql`select pg_notify(${REGISTRY_CHANNEL}, ${String(sequence)})`.execute(trx);
+  },
+
+  /** The seed files the registry last took in (see applySeed). */
+  async seedState(db: Db): Promise<{ digest: string; sequence: number } | undefined> {
+    const row = await db.selectFrom('seed_state').select(['digest', 'sequence']).where('id', '=', 1).executeTakeFirst();
+    return row && { digest: row.digest, sequence: Number(row.sequence) };
+  },
+
+  async recordSeed(db: Kysely<Database>, digest: string, sequence: number): Promise<void> {
+    await db.transaction().execute(async (trx) => {
+      await trx.deleteFrom('seed_state').execute();
+      await trx.insertInto('seed_state').values({ id: 1, digest, sequence }).execute();
+    });
   },
 
   /**

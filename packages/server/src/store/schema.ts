@@ -69,6 +69,14 @@ export interface TokensTable {
   revoked_at: string | null;
 }
 
+export interface SeedStateTable {
+  id: number;
+  /** sha256 of the seed files' names and contents */
+  digest: string;
+  /** The registry sequence when they were taken in. */
+  sequence: number;
+}
+
 export interface AuditStateTable {
   id: number;
   origin: string;
@@ -150,6 +158,7 @@ export interface Database {
   evidence: EvidenceTable;
   approvals: ApprovalsTable;
   decisions: DecisionsTable;
+  seed_state: SeedStateTable;
   audit_state: AuditStateTable;
   audit_events: AuditEventsTable;
   audit_nodes: AuditNodesTable;

@@ -106,6 +106,7 @@ export async function importRows(db: Kysely<Database>, lines: AsyncIterable<Expo
     await trx.deleteFrom('registry_state').execute();
     await trx.deleteFrom('audit_state').execute();
     await trx.deleteFrom('tokens').execute();
+    await trx.deleteFrom('seed_state').execute();
     let batch = null as { table: TableName; rows: Record<string, unknown>[] } | null;
     let n = 0;
     const flush = async () => {
