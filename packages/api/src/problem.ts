@@ -29,7 +29,7 @@ export const ProblemSchema = Type.Object(
 export type ProblemBody = Static<typeof ProblemSchema>;
 
 /** The problem statuses an operation may declare. */
-export type ProblemStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 429 | 503;
+export type ProblemStatus = 400 | 401 | 403 | 404 | 409 | 413 | 414 | 415 | 422 | 429 | 503;
 
 const DESCRIPTIONS: Record<ProblemStatus | '5XX', string> = {
   400: 'Malformed request: the body, a parameter or the query string does not match its schema',
@@ -38,6 +38,7 @@ const DESCRIPTIONS: Record<ProblemStatus | '5XX', string> = {
   404: 'No such resource',
   409: 'Conflicts with the current state',
   413: 'The request body is larger than this server accepts',
+  414: 'A path parameter (or the URL) is longer than this server accepts',
   415: 'The Content-Type is not one this operation reads',
   422: 'Well-formed, but the registry refuses it',
   429: 'Too many requests',

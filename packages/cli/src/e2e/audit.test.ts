@@ -5,7 +5,7 @@ import { after, describe, it } from 'node:test';
 import { generateKeyPairSync } from 'node:crypto';
 import SQLite from 'better-sqlite3';
 import { vkeyFromPublicKey } from '@charter/core';
-import { runCharter, spawnServe, tempDir, type ServeProcess } from './harness.js';
+import { http, runCharter, spawnServe, tempDir, type ServeProcess } from './harness.js';
 
 /** `charter audit verify` and crash safety, with the real binary and SQLite. */
 describe('audit log end to end', () => {
@@ -45,10 +45,10 @@ describe('audit log end to end', () => {
     stop = true;
     await Promise.all(workers);
     serve = await spawnServe(['--data-dir', dataDir, '--port', '0', '--log-level', 'silent'], { cwd });
-    const listed = (await (await fetch(`${serve.url}/v1/tokens`, { headers: { authorization: `Bearer ${admin}` } })).json()) as { items: { id: string }[] };
+    const listed = (await http(serve.url, 'GET', '/v1/tokens', undefined, admin)).json as { items: { id: string }[] };
     const ids = new Set(listed.items.map((t) => t.id));
     for (const id of acked) assert.ok(ids.has(id), `acknowledged token ${id} survived the crash`);
-    const log = (await (await fetch(`${serve.url}/v1/audit?limit=5000`, { headers: { authorization: `Bearer ${admin}` } })).json()) as { items: { subject: string[]; action: string }[] };
+    const log = (await http(serve.url, 'GET', '/v1/audit?limit=5000', undefined, admin)).json as { items: { subject: string[]; action: string }[] };
     const logged = new Set(log.items.filter((e) => e.action.endsWith('token.create')).flatMap((e) => e.subject));
     for (const id of acked) assert.ok(logged.has(id), `token ${id} has its audit event`);
     assert.equal(logged.size, ids.size, 'no token without its event, no event without its token');
@@ -60,7 +60,7 @@ describe('audit log end to end', () => {
   it('names the first tampered index, pins the log key, and proves consistency with a saved checkpoint', async () => {
     assert.ok(serve);
     const admin = readFileSync(join(dataDir, 'admin-token'), 'utf8').trim();
-    const vkey = ((await (await fetch(`${serve.url}/v1/audit/key`)).json()) as { vkey: string }).vkey;
+    const vkey = ((await http(serve.url, 'GET', '/v1/audit/key')).json as { vkey: string }).vkey;
     const keyFile = join(cwd, 'log.vkey');
     writeFileSync(keyFile, vkey + '\n');
     const saved = join(cwd, 'checkpoint.txt');
@@ -69,7 +69,7 @@ describe('audit log end to end', () => {
     const report = JSON.parse(first.stdout) as { ok: boolean; size: number; key: string };
     assert.deepEqual([report.ok, report.key], [true, 'pinned']);
 
-    await fetch(`${serve.url}/v1/tokens`, { method: 'POST', headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' }, body: JSON.stringify({ principal: 'later', scopes: ['scope:platform.registry.propose'] }) });
+    await http(serve.url, 'POST', '/v1/tokens', { principal: 'later', scopes: ['scope:platform.registry.propose'] }, admin);
     const since = await charter(['audit', 'verify', '--log-key', keyFile, '--since', saved], serve.url, admin);
     assert.equal(since.code, 0, since.stderr);
     assert.match(since.stdout, new RegExp(`extends the saved checkpoint at ${report.size}`));

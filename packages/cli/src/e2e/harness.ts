@@ -36,10 +36,10 @@ export interface HttpAnswer {
 }
 
 /** One plain HTTP call, no SDK in between; the answer is checked against the server's /openapi.json. */
-export async function http(baseUrl: string, method: string, path: string, body?: unknown): Promise<HttpAnswer> {
+export async function http(baseUrl: string, method: string, path: string, body?: unknown, token?: string | null): Promise<HttpAnswer> {
   const res = await fetch(baseUrl + path, {
     method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(token ? { authorization: `Bearer ${token}` } : {}) },
     body: body === undefined ? null : JSON.stringify(body),
   });
   const text = await res.text();

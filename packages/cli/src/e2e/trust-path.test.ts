@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { keyFingerprint } from '@charter/core';
 import type { RunningServer } from '@charter/server';
-import { e2eEngines, runCharter, startE2EServer, tempDir, type CliRun, type E2EDatabase } from './harness.js';
+import { e2eEngines, http, runCharter, startE2EServer, tempDir, type CliRun, type E2EDatabase } from './harness.js';
 
 const SLSA = 'https://slsa.dev/provenance/v1';
 const SPDX = 'https://spdx.dev/Document';
@@ -41,15 +41,7 @@ describe('artifact trust path through the charter CLI (sqlite)', () => {
   const offline = (...args: string[]): Promise<CliRun> => runCharter(args, { cwd: work, timeoutMs: 30_000 });
   const says = (r: CliRun) => `exit ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`;
 
-  async function api(method: string, path: string, token: string | null, body?: unknown) {
-    const res = await fetch(server.url + path, {
-      method,
-      headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      body: body === undefined ? null : JSON.stringify(body),
-    });
-    const text = await res.text();
-    return { status: res.status, text, json: text ? JSON.parse(text) : undefined };
-  }
+  const api = (method: string, path: string, token: string | null, body?: unknown) => http(server.url, method, path, body, token);
 
   async function newToken(principal: string, scopes: string[], extra: Record<string, unknown> = {}): Promise<string> {
     const r = await api('POST', '/v1/tokens', admin, { principal, scopes: scopes.map((s) => `scope:${s}`), ...extra });

@@ -1,3 +1,5 @@
+import { BaseError } from '../errors.js';
+
 export type AuditProofErrorCode =
   | 'INVALID_ARGUMENT'
   | 'INVALID_PROOF'
@@ -6,12 +8,4 @@ export type AuditProofErrorCode =
   | 'INVALID_NOTE'
   | 'INVALID_KEY';
 
-export class AuditProofError extends Error {
-  readonly code: AuditProofErrorCode;
-
-  constructor(code: AuditProofErrorCode, message: string) {
-    super(message);
-    this.name = 'AuditProofError';
-    this.code = code;
-  }
-}
+export class AuditProofError extends BaseError<AuditProofErrorCode> {}

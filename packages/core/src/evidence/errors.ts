@@ -1,3 +1,5 @@
+import { BaseError } from '../errors.js';
+
 export type EvidenceErrorCode =
   | 'MALFORMED_ENVELOPE'
   | 'UNSUPPORTED_PAYLOAD_TYPE'
@@ -12,15 +14,13 @@ export type EvidenceErrorCode =
  * the caller passed in ('' = the whole value); statement errors point through the envelope's
  * payload, e.g. `/payload/subject/0/digest/sha256`.
  */
-export class EvidenceError extends Error {
-  override readonly name = 'EvidenceError';
-
+export class EvidenceError extends BaseError<EvidenceErrorCode> {
   constructor(
-    readonly code: EvidenceErrorCode,
+    code: EvidenceErrorCode,
     readonly pointer: string,
     message: string,
   ) {
-    super(`${pointer || '(root)'}: ${message}`);
+    super(code, `${pointer || '(root)'}: ${message}`);
   }
 }
 

@@ -1,3 +1,5 @@
+import { BaseError } from '../errors.js';
+
 export type PolicyErrorCode =
   /** The stage named in a request is not one of the artifact type's stages. */
   | 'UNKNOWN_STAGE'
@@ -10,15 +12,13 @@ export type PolicyErrorCode =
  * The only error the policy module throws. Evaluation itself never throws on evidence or on a
  * requirement it cannot read: those fail closed as checks. Only caller mistakes throw.
  */
-export class PolicyError extends Error {
-  override readonly name = 'PolicyError';
-
+export class PolicyError extends BaseError<PolicyErrorCode> {
   constructor(
-    readonly code: PolicyErrorCode,
+    code: PolicyErrorCode,
     message: string,
     /** For UNKNOWN_STAGE: the stages the artifact type does have, in order. */
     readonly stages: readonly string[] = [],
   ) {
-    super(message);
+    super(code, message);
   }
 }

@@ -197,7 +197,7 @@ export class Artifacts {
       envelope = parseEnvelope(raw);
       statement = readStatement(envelope);
     } catch (err) {
-      if (err instanceof EvidenceError) throw new CharterError('INVALID_EVIDENCE', err.message, { errors: [{ pointer: err.pointer, code: err.code as 'INVALID_EVIDENCE', detail: err.message }] });
+      if (err instanceof EvidenceError) throw new CharterError('INVALID_EVIDENCE', err.message, { errors: [{ pointer: err.pointer, code: err.code, detail: err.message }] });
       throw err;
     }
     const base = envelope.pointer;

@@ -21,8 +21,8 @@ import { governanceRoutes } from './governance-routes.js';
 import { checkRoutes } from './check-routes.js';
 import { feedRoutes } from './feed-routes.js';
 import { opsRoutes } from './ops-routes.js';
-import { errorHandler, notFoundHandler } from './problem.js';
-import { CheckBody, ProblemSchema } from '@charter/api';
+import { clientErrorHandler, errorHandler, frameworkProblem, notFoundHandler, problem, sendProblem } from './problem.js';
+import { CheckBody, problemResponse, ProblemSchema } from '@charter/api';
 import { checkFastPath } from './check-fast-path.js';
 import { createMetrics } from './metrics.js';
 
@@ -88,8 +88,23 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     bodyLimit,
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
-    routerOptions: { ignoreTrailingSlash: true },
+    // Path parameters up to 256 characters reach their schema (a 400 with a pointer); longer is 414.
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 256 },
     schemaController: { compilersFactory: { buildSerializer: lazySerializers } },
+    // What Fastify answers on its own (bad percent-encoding, an over-long parameter, broken
+    // HTTP, header overflow) is a problem with a code from the catalogue too.
+    frameworkErrors: (err, _req, reply) => sendProblem(reply, frameworkProblem(err) ?? problem('MALFORMED_REQUEST', err.message)),
+    clientErrorHandler,
+  });
+
+  // Every answer says what it is and nothing may sniff it into something else.
+  app.addHook('onSend', async (_req, reply) => {
+    reply.header('x-content-type-options', 'nosniff');
+  });
+  // A route with path parameters can answer 414 (a parameter longer than maxParamLength).
+  app.addHook('onRoute', (route) => {
+    const response = route.schema?.response as Record<string, unknown> | undefined;
+    if (route.url.includes(':') && response && !route.schema?.hide) response[414] ??= problemResponse(414);
   });
 
   // A body schema marked `x-validated-by: core` documents bytes that core parses and verifies as

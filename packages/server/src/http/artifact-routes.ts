@@ -125,7 +125,7 @@ export function artifactRoutes(fastify: FastifyInstance, deps: { auth: Auth; art
       const decision = await artifacts.promote(req.params.digest, req.body.stage, actorOf(req));
       if (decision.outcome === 'promoted') return reply.code(201).send(decision);
       const missing = decision.checks.filter((c) => c.status !== 'satisfied');
-      return sendProblem(reply, problem(403, 'PROMOTION_DENIED', `promotion of ${decision.artifact} to ${decision.stage} denied: ${missing.map((c) => c.detail).join('; ')}`, missing.map((c, i) => ({ pointer: `/decision/checks/${decision.checks.indexOf(c)}`, code: 'PROMOTION_DENIED' as const, detail: `${c.status}: ${c.detail}` })).slice(0, 50), { decision }));
+      return sendProblem(reply, problem('PROMOTION_DENIED', `promotion of ${decision.artifact} to ${decision.stage} denied: ${missing.map((c) => c.detail).join('; ')}`, missing.map((c, i) => ({ pointer: `/decision/checks/${decision.checks.indexOf(c)}`, code: 'PROMOTION_DENIED' as const, detail: `${c.status}: ${c.detail}` })).slice(0, 50), { decision }));
     },
   });
 

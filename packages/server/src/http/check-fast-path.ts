@@ -17,7 +17,7 @@ export function checkFastPath(opts: { registry: Registry; metrics: Metrics; vali
   const { registry, metrics, validate, bodyLimit } = opts;
 
   const send = (res: ServerResponse, status: number, type: string, body: string, started: bigint): void => {
-    res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body) });
+    res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body), 'x-content-type-options': 'nosniff' });
     res.end(body);
     metrics.observe('POST', '/v1/check', status, Number(process.hrtime.bigint() - started) / 1e9);
   };

@@ -38,6 +38,11 @@ export interface SeenResponse {
 }
 
 const DOC_ID = 'urn:charter:openapi';
+/**
+ * Answered before any route is found (Node's parser, the router's limits), so they can answer
+ * any request: they must be problems, but no operation lists them (docs/errors.md says so).
+ */
+const BEFORE_ROUTING = new Set([408, 414, 431]);
 const METHODS = new Set(['get', 'put', 'post', 'delete', 'patch', 'head', 'options']);
 /** Paths served but deliberately not in the document: the document itself, its viewer, the web pages. */
 const UNDOCUMENTED = [/^\/openapi\.json$/, /^\/docs(\/|$)/, /^\/ui(\/|$)/, /^\/favicon\.ico$/, /^\/$/];
@@ -94,7 +99,8 @@ export class ContractChecker {
     const path = r.url.split('?')[0]!;
     const method = r.method.toLowerCase();
     const route = this.#routes.find((x) => x.pattern.test(path));
-    const where = `${r.method} ${r.url} → ${r.status}`;
+    const where = `${r.method} ${r.url.slice(0, 200)} → ${r.status}`;
+    if (BEFORE_ROUTING.has(r.status)) return this.#checkBody(where, 'problem', { content: { 'application/problem+json': { schema: this.#problem } } }, r);
     if (!route) {
       if (UNDOCUMENTED.some((p) => p.test(path))) return [];
       // Nothing is documented here (an unknown route): the answer must still be a problem.
