@@ -130,10 +130,13 @@ export const DecisionList = listOf(DecisionSchema);
 
 export const PromotionBody = Type.Object({ stage: StageName }, { additionalProperties: false });
 
-/** 403 PROMOTION_DENIED: the problem, with the recorded decision. */
+/**
+ * 403 of a promotion request: PROMOTION_DENIED carries the recorded decision; a token without
+ * the scope (FORBIDDEN) is refused before any decision, so there is none to carry.
+ */
 export const PromotionDeniedSchema = Type.Object(
-  { ...ProblemSchema.properties, decision: DecisionSchema },
-  { additionalProperties: true, description: 'the promotion was evaluated and denied; `decision` is the recorded decision and errors[] point at its failing checks' },
+  { ...ProblemSchema.properties, decision: Type.Optional(DecisionSchema) },
+  { additionalProperties: true, description: 'PROMOTION_DENIED: the promotion was evaluated and denied; `decision` is the recorded decision and errors[] point at its failing checks. FORBIDDEN (no scope): no decision was made' },
 );
 
 export const StageExplanationSchema = Type.Object({

@@ -1,11 +1,13 @@
-import { FAMILY_NAMES, LIFECYCLES } from '@charter/core';
+import { FAMILY_NAMES, LIFECYCLES, type FamilyName, type Lifecycle } from '@charter/core';
 import { Type, type Static } from 'typebox';
 import { listOf, Nullable } from './common.js';
 
 /** The catalog, the check and the feed (DESIGN §1-3, §9). */
 
-export const FamilyParam = Type.Union(FAMILY_NAMES.map((f) => Type.Literal(f)));
-export const LifecycleParam = Type.Union(LIFECYCLES.map((l) => Type.Literal(l)));
+// Unsafe<T> keeps the union schema and gives it its static type (a union built from an array
+// is otherwise typed `never`, which made every client's family parameter unusable).
+export const FamilyParam = Type.Unsafe<FamilyName>(Type.Union(FAMILY_NAMES.map((f) => Type.Literal(f))));
+export const LifecycleParam = Type.Unsafe<Lifecycle>(Type.Union(LIFECYCLES.map((l) => Type.Literal(l))));
 
 export const EntrySchema = Type.Object(
   {

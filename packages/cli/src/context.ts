@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 // The HTTP client alone: '@charter/sdk' would also load LocalCatalog and with it all of core.
-import { CharterApiError, CharterClient } from '@charter/sdk/client';
+import { CharterClient, CharterProblem } from '@charter/sdk/client';
 import type { Command } from 'commander';
 import { defaultOutput, type Output } from './output.js';
 
@@ -54,12 +54,11 @@ export function outputFor(opts: GlobalOptions): Output {
 export const EXIT = { yes: 0, no: 1, error: 2 } as const;
 
 export function reportError(o: Output, err: unknown): number {
-  if (err instanceof CharterApiError) {
-    if (o.json) o.out(JSON.stringify(err.problem ?? { code: err.code, detail: err.message }, null, 2));
+  if (err instanceof CharterProblem) {
+    if (o.json) o.out(JSON.stringify(err.problem ?? { code: err.code, detail: err.detail }, null, 2));
     else {
-      o.err(`error: ${err.message}${err.code && err.status ? ` (${err.code}, HTTP ${err.status})` : ''}`);
-      const errors = (err.problem?.errors ?? []) as { pointer: string; code: string; detail: string }[];
-      for (const e of errors) o.err(`  ${e.pointer || '/'}  ${e.code}  ${e.detail}`);
+      o.err(`error: ${err.detail}${err.code && err.status ? ` (${err.code}, HTTP ${err.status})` : ''}`);
+      for (const e of err.errors) o.err(`  ${e.pointer || '/'}  ${e.code}  ${e.detail}`);
     }
     return err.status >= 400 && err.status < 500 && err.status !== 401 && err.status !== 404 ? EXIT.no : EXIT.error;
   }

@@ -17,8 +17,7 @@ import {
   type PlannedChange,
   type Principal,
 } from '@charter/core';
-import { CharterApiError, type CharterClient } from '@charter/sdk/client';
-import type { StoredChangeSet } from '@charter/server';
+import { CharterProblem, type ChangeSet, type CharterClient, type DryRun } from '@charter/sdk/client';
 // Only the YAML reader, not the server stack: these commands start fast.
 import { entryFilesIn, readEntryFiles, type FileProblem, type SourcedEntry } from '@charter/server/entry-files';
 import type { Command } from 'commander';
@@ -302,18 +301,18 @@ export function describePlan(changes: readonly PlannedChange[]): string[] {
 
 /** The registry as the server has it now, as a catalog to diff the files against. */
 async function serverCatalog(client: CharterClient): Promise<Catalog> {
-  const res = await client.snapshot();
+  const res = await client.getSnapshot();
   const catalog = new Catalog();
-  if (res) catalog.apply(res.snapshot.entries, res.snapshot.sequence);
+  // The wire types family and lifecycle as strings; the server sends its own catalog's entries.
+  if (res) catalog.apply(res.snapshot.entries as unknown as Entry[], res.snapshot.sequence);
   return catalog;
 }
 
 /** A 422 (or 409 for stale revisions) naming problems in the operations: the answer is "invalid", not an error. */
 function validationIssues(err: unknown): Issue[] | null {
-  if (!(err instanceof CharterApiError) || (err.status !== 422 && err.status !== 409)) return null;
-  const errors = err.problem?.errors;
-  if (!Array.isArray(errors) || errors.length === 0) return null;
-  return errors as Issue[];
+  if (!(err instanceof CharterProblem) || (err.status !== 422 && err.status !== 409)) return null;
+  if (err.errors.length === 0) return null;
+  return err.errors as Issue[];
 }
 
 function printProblems(o: Output, problems: readonly LocatedProblem[]): void {
@@ -359,11 +358,9 @@ export async function planOrSubmit(
     return;
   }
   const body = { title: flags.title ?? 'plan', ...(flags.description ? { description: flags.description } : {}), operations };
-  let answer: { plan: PlannedChange[] } | StoredChangeSet;
+  let answer: DryRun | ChangeSet;
   try {
-    answer = mode === 'plan'
-      ? await client.post<{ plan: PlannedChange[] }>('/v1/changesets', body, { dry_run: true })
-      : await client.post<StoredChangeSet>('/v1/changesets', body);
+    answer = mode === 'plan' ? await client.planChangeSet(body) : await client.submitChangeSet(body);
   } catch (err) {
     const issues = validationIssues(err);
     if (!issues) throw err;
@@ -376,12 +373,12 @@ export async function planOrSubmit(
     setExit(EXIT.no);
     return;
   }
-  const changes = answer.plan as PlannedChange[];
+  const changes = answer.plan as unknown as PlannedChange[];
   if (mode === 'plan') {
     if (o.json) printJson(o, { valid: true, sequence: catalog.sequence, operations, changes, errors: [] });
     else o.out(describePlan(changes).join('\n'));
   } else {
-    const cs = answer as StoredChangeSet;
+    const cs = answer as ChangeSet;
     if (o.json) printJson(o, cs);
     else {
       o.out(`submitted change set ${cs.id} (${cs.status}): ${changes.length} change(s)`);

@@ -1,5 +1,5 @@
-import { Catalog, type CheckAnswer, type CheckResult } from '@charter/core';
-import { CharterClient, type ClientOptions } from './client.js';
+import { Catalog, type CheckAnswer, type CheckResult, type Entry } from '@charter/core';
+import { CharterClient, type ClientOptions, type EntryBody } from './client.js';
 import { NotAllowedError } from './errors.js';
 
 export interface LocalCatalogOptions extends ClientOptions {
@@ -54,10 +54,10 @@ export class LocalCatalog {
 
   /** Loads the snapshot once. */
   async refresh(): Promise<void> {
-    const res = await this.client.snapshot();
+    const res = await this.client.getSnapshot();
     if (!res) return;
     const catalog = new Catalog();
-    catalog.apply(res.snapshot.entries, res.snapshot.sequence);
+    catalog.apply(asEntries(res.snapshot.entries), res.snapshot.sequence);
     this.#catalog = catalog;
     this.#freshAt = this.#clock();
   }
@@ -78,7 +78,7 @@ export class LocalCatalog {
   /** Applies one page of the change feed. Exposed for tests and for callers that poll themselves. */
   async poll(waitSeconds = 0, signal?: AbortSignal): Promise<void> {
     if (!this.#catalog) return this.refresh();
-    const page = await this.client.changes(this.#catalog.sequence, { wait: waitSeconds, ...(signal ? { signal } : {}) });
+    const page = await this.client.listChanges(this.#catalog.sequence, { wait: waitSeconds, ...(signal ? { signal } : {}) });
     if (page.resync) return this.refresh();
     const bySequence = new Map<number, typeof page.items>();
     for (const r of page.items) {
@@ -86,7 +86,7 @@ export class LocalCatalog {
       list.push(r);
       bySequence.set(r.sequence, list);
     }
-    for (const [seq, revs] of bySequence) this.#catalog.apply(revs.map((r) => r.entry), seq);
+    for (const [seq, revs] of bySequence) this.#catalog.apply(asEntries(revs.map((r) => r.entry)), seq);
     if (page.next_after > this.#catalog.sequence) this.#catalog.apply([], page.next_after);
     this.#freshAt = this.#clock();
   }
@@ -167,4 +167,12 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
     const timer = setTimeout(done, ms);
     signal.addEventListener('abort', done);
   });
+}
+
+/**
+ * The wire schema types `family` and `lifecycle` as plain strings; what the server sends are
+ * the entries of its own catalog, whose families and lifecycles are core's.
+ */
+function asEntries(entries: readonly EntryBody[]): Entry[] {
+  return entries as unknown as Entry[];
 }

@@ -1,28 +1,10 @@
 import { readFileSync, writeFileSync } from 'node:fs';
-import type { Check, NoteVerifier, StageExplanation } from '@charter/core';
-import { CharterApiError, type CharterClient, type Page } from '@charter/sdk/client';
-import type { Artifact, Decision, StoredApproval as Approval, StoredEvidence as Evidence } from '@charter/server';
+import type { NoteVerifier } from '@charter/core';
+import type { Artifact, Decision, Evidence, Explanation, Page, PolicyCheck } from '@charter/sdk/client';
 import type { Command } from 'commander';
 import { clientFor, EXIT, globals, outputFor, type GlobalOptions } from '../context.js';
 import { printJson, table, type Output } from '../output.js';
 
-
-interface ExplainAnswer {
-  artifact: Artifact;
-  artifact_type: string;
-  revision: number;
-  evaluated_at: string;
-  current_stage: string | null;
-  stages: StageExplanation<Decision>[];
-}
-
-interface DeployCheck {
-  allowed: boolean;
-  reason: string;
-  detail: string;
-  stage: string;
-  decision: Decision | null;
-}
 
 const DIGEST = /^sha256:[0-9a-f]{64}$/;
 
@@ -32,9 +14,10 @@ const yesNo = (b: boolean) => (b ? 'yes' : 'no');
 const core = () => import('@charter/core');
 type Describe = (r: unknown) => string;
 
-function artifactPath(digest: string, rest = ''): string {
+/** Refuses a malformed digest before asking the server. */
+function digestOf(digest: string): string {
   if (!DIGEST.test(digest)) throw new UsageError(`'${digest}' is not a digest: write sha256: followed by 64 lowercase hex characters`);
-  return `/v1/artifacts/${digest}${rest}`;
+  return digest;
 }
 
 /**
@@ -68,21 +51,6 @@ function action<A extends unknown[]>(setExit: (code: number) => void, fn: (o: Ou
       setExit(err.exit);
     }
   };
-}
-
-/**
- * The SDK JSON-encodes every request body, but evidence is kept byte for byte (its digest is its
- * identity), so this one client sends `body` exactly as read. The token and URL come from the
- * one place that resolves them (clientFor), which captures `fetch` when it builds the client.
- */
-function rawBodyClient(g: GlobalOptions, body: Buffer): CharterClient {
-  const real = globalThis.fetch;
-  globalThis.fetch = ((input: Parameters<typeof fetch>[0], init?: RequestInit) => real(input, { ...init, body })) as typeof fetch;
-  try {
-    return clientFor(g);
-  } finally {
-    globalThis.fetch = real;
-  }
 }
 
 function short(id: string | null | undefined, n = 16): string {
@@ -119,7 +87,7 @@ function signatureLines(ev: Evidence): string[] {
   });
 }
 
-function checkTable(describeRequirement: Describe, checks: Check[], indent = ''): string {
+function checkTable(describeRequirement: Describe, checks: PolicyCheck[], indent = ''): string {
   return table(checks.map((c) => [describeRequirement(c.requirement), c.status, c.detail]), ['REQUIREMENT', 'STATUS', 'DETAIL'])
     .split('\n')
     .map((l) => indent + l)
@@ -140,7 +108,7 @@ function lastDecision(d: Decision | null): string {
   return d ? `${d.outcome} ${d.decided_at} by ${d.actor} (${d.id})` : 'none';
 }
 
-function describeExplain(describeRequirement: Describe, x: ExplainAnswer): string[] {
+function describeExplain(describeRequirement: Describe, x: Explanation): string[] {
   const a = x.artifact;
   const lines = [
     `current_stage: ${x.current_stage ?? 'none (not promoted to any stage that is still trusted)'}`,
@@ -176,7 +144,7 @@ export function artifactCommands(program: Command, setExit: (code: number) => vo
     .option('--label <k=v>', 'a label (repeatable)', (v: string, all: string[]) => [...all, v], [] as string[])
     .action(
       action(setExit, async (o, g, flags: { digest: string; type: string; product: string; name: string; version: string; repo?: string; commit?: string; buildUrl?: string; label: string[] }) => {
-        artifactPath(flags.digest);
+        digestOf(flags.digest);
         const labels: Record<string, string> = {};
         for (const l of flags.label) {
           const at = l.indexOf('=');
@@ -185,10 +153,10 @@ export function artifactCommands(program: Command, setExit: (code: number) => vo
         }
         const source = { ...(flags.repo ? { repo: flags.repo } : {}), ...(flags.commit ? { commit: flags.commit } : {}), ...(flags.buildUrl ? { build_url: flags.buildUrl } : {}) };
         const body = { digest: flags.digest, artifact_type: flags.type, product: flags.product, name: flags.name, version: flags.version, source, labels };
-        const res = await clientFor(g).request<Artifact>('POST', '/v1/artifacts', { body });
-        if (o.json) printJson(o, res.body);
+        const res = await clientFor(g).registerArtifact(body);
+        if (o.json) printJson(o, res.value);
         else {
-          o.out(`${res.status === 201 ? 'registered' : 'already registered, same content:'} ${describeArtifact(res.body).join('\n')}`);
+          o.out(`${res.created ? 'registered' : 'already registered, same content:'} ${describeArtifact(res.value).join('\n')}`);
           o.err(`next: charter attest ... --subject ${flags.digest}, then charter artifact attach ${flags.digest} ENVELOPE`);
         }
         return EXIT.yes;
@@ -200,18 +168,19 @@ export function artifactCommands(program: Command, setExit: (code: number) => vo
     .description('attach a DSSE envelope (or Sigstore bundle) as evidence; exit 0 if trusted, 1 if kept but untrusted')
     .action(
       action(setExit, async (o, g, digest: string, file: string) => {
-        const path = artifactPath(digest, '/evidence');
+        digestOf(digest);
         let bytes: Buffer;
         try {
           bytes = readFileSync(file);
         } catch (err) {
           throw new UsageError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, EXIT.error);
         }
-        const res = await rawBodyClient(g, bytes).request<Evidence>('POST', path, { body: '', headers: { 'content-type': 'application/json' } });
-        const ev = res.body;
+        // Sent byte for byte: the envelope's digest is its identity.
+        const res = await clientFor(g).attachEvidence(digest, new Uint8Array(bytes), 'application/json');
+        const ev = res.value;
         if (o.json) printJson(o, ev);
         else {
-          o.out(`evidence: ${ev.id}${res.status === 200 ? ' (this envelope was already attached)' : ''}`);
+          o.out(`evidence: ${ev.id}${res.created ? '' : ' (this envelope was already attached)'}`);
           o.out(`type:     ${ev.evidence_type} (${ev.predicate_type})`);
           o.out(`trusted:  ${ev.trusted ? 'yes' : 'no (kept for the record, with the reason below; policy counts only signatures by signers it trusts)'}`);
           for (const l of signatureLines(ev)) o.out(l);
@@ -227,7 +196,7 @@ export function artifactCommands(program: Command, setExit: (code: number) => vo
     .option('--comment <text>', 'a note for the record')
     .action(
       action(setExit, async (o, g, digest: string, flags: { stage: string; comment?: string }) => {
-        const a = await clientFor(g).post<Approval>(artifactPath(digest, '/approvals'), { stage: flags.stage, ...(flags.comment ? { comment: flags.comment } : {}) });
+        const a = await clientFor(g).approveRelease(digestOf(digest), flags.stage, flags.comment);
         if (o.json) printJson(o, a);
         else o.out(`approval ${a.id}: ${a.principal} approves ${a.artifact} for ${a.stage} (${a.at})${a.comment ? `: ${a.comment}` : ''}`);
         return EXIT.yes;
@@ -240,14 +209,8 @@ export function artifactCommands(program: Command, setExit: (code: number) => vo
     .requiredOption('--stage <stage>', 'the stage to promote to')
     .action(
       action(setExit, async (o, g, digest: string, flags: { stage: string }) => {
-        let decision: Decision;
-        try {
-          decision = await clientFor(g).post<Decision>(artifactPath(digest, '/promotions'), { stage: flags.stage });
-        } catch (err) {
-          const carried = err instanceof CharterApiError && err.status === 403 ? (err.problem?.decision as Decision | undefined) : undefined;
-          if (!carried) throw err;
-          decision = carried;
-        }
+        // A denial is an answer: the SDK returns the recorded decision either way.
+        const decision = await clientFor(g).promoteArtifact(digestOf(digest), flags.stage);
         if (o.json) printJson(o, decision);
         else o.out(describeDecision((await core()).describeRequirement, decision).join('\n'));
         return decision.outcome === 'promoted' ? EXIT.yes : EXIT.no;
@@ -259,7 +222,7 @@ export function artifactCommands(program: Command, setExit: (code: number) => vo
     .description('per stage: promoted, would it pass now, revoked and why, the last decision, and every requirement')
     .action(
       action(setExit, async (o, g, digest: string) => {
-        const x = await clientFor(g).get<ExplainAnswer>(artifactPath(digest, '/explain'));
+        const x = await clientFor(g).explainArtifact(digestOf(digest));
         if (o.json) printJson(o, x);
         else o.out(describeExplain((await core()).describeRequirement, x).join('\n'));
         return EXIT.yes;
@@ -272,8 +235,7 @@ export function artifactCommands(program: Command, setExit: (code: number) => vo
     .requiredOption('--stage <stage>', 'the stage being deployed to')
     .action(
       action(setExit, async (o, g, digest: string, flags: { stage: string }) => {
-        artifactPath(digest);
-        const c = await clientFor(g).post<DeployCheck>('/v1/artifacts/check', { digest, stage: flags.stage });
+        const c = await clientFor(g).checkDeploy(digestOf(digest), flags.stage);
         if (o.json) printJson(o, c);
         else {
           o.out(`${c.allowed ? 'allowed' : `denied (${c.reason})`}: ${c.detail}`);
@@ -290,7 +252,7 @@ export function artifactCommands(program: Command, setExit: (code: number) => vo
     .option('--out <file>', 'write it here (default: stdout)')
     .action(
       action(setExit, async (o, g, digest: string, flags: { stage: string; out?: string }) => {
-        const proof = await clientFor(g).get<{ decision: Decision; evidence: unknown[]; audit: { events: unknown[] } }>(artifactPath(digest, '/proof'), { stage: flags.stage });
+        const proof = await clientFor(g).getReleaseProof(digestOf(digest), flags.stage);
         const text = JSON.stringify(proof, null, 2) + '\n';
         if (!flags.out) process.stdout.write(text);
         else {
@@ -317,7 +279,7 @@ export function artifactCommands(program: Command, setExit: (code: number) => vo
         const items: Artifact[] = [];
         let cursor: string | null = null;
         do {
-          const page: Page<Artifact> = await client.get<Page<Artifact>>('/v1/artifacts', { product: flags.product, artifact_type: flags.type, stage: flags.stage, limit: Math.min(500, max - items.length), cursor: cursor ?? undefined });
+          const page: Page<Artifact> = await client.listArtifacts({ product: flags.product, artifact_type: flags.type, stage: flags.stage, limit: Math.min(500, max - items.length), ...(cursor ? { cursor } : {}) });
           items.push(...page.items);
           cursor = page.next_cursor;
         } while (cursor && items.length < max);
@@ -333,7 +295,7 @@ export function artifactCommands(program: Command, setExit: (code: number) => vo
     .description('one artifact')
     .action(
       action(setExit, async (o, g, digest: string) => {
-        const a = await clientFor(g).get<Artifact>(artifactPath(digest));
+        const a = await clientFor(g).getArtifact(digestOf(digest));
         if (o.json) printJson(o, a);
         else o.out(describeArtifact(a).join('\n'));
         return EXIT.yes;
@@ -345,7 +307,7 @@ export function artifactCommands(program: Command, setExit: (code: number) => vo
     .description('evidence attached to an artifact, trusted or not, with the reasons')
     .action(
       action(setExit, async (o, g, digest: string) => {
-        const page = await clientFor(g).get<Page<Evidence>>(artifactPath(digest, '/evidence'));
+        const page = await clientFor(g).listEvidence(digestOf(digest));
         if (o.json) printJson(o, page);
         else if (page.items.length === 0) o.out(`no evidence on ${digest}`);
         else {

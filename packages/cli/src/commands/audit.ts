@@ -1,5 +1,4 @@
 import { readFileSync, writeFileSync } from 'node:fs';
-import type { ServedEvent } from '@charter/core';
 import type { Command } from 'commander';
 import { clientFor, EXIT, globals, outputFor } from '../context.js';
 import { printJson, progress } from '../output.js';
@@ -18,11 +17,11 @@ export function auditCommands(program: Command, setExit: (code: number) => void)
       const client = clientFor(g);
       const { checkConsistency, parseVkey, readCheckpoint, LogVerifier } = await import('@charter/core');
       const { readLogKey } = await import('../log-key.js');
-      const fetchKey = () => client.get<{ name: string; vkey: string }>('/v1/audit/key');
+      const fetchKey = () => client.getAuditKey();
       const pinned = flags.logKey !== undefined;
       // Without --log-key: trust on first use of the key the server presents (and say so).
       const verifier = flags.logKey ? await readLogKey(flags.logKey, async () => (await fetchKey()).name) : parseVkey((await fetchKey()).vkey);
-      const note = (await client.request<string>('GET', '/v1/audit/checkpoint', { headers: { accept: 'text/plain' } })).body;
+      const note = await client.getAuditCheckpoint();
       const read = readCheckpoint(String(note), verifier);
       const fail = (detail: string, index: number | null) => {
         if (o.json) printJson(o, { ok: false, index, detail });
@@ -37,7 +36,7 @@ export function auditCommands(program: Command, setExit: (code: number) => void)
         const old = readCheckpoint(readFileSync(flags.since, 'utf8'), verifier);
         if ('error' in old) return fail(`the saved checkpoint: ${old.error}`, null);
         const proof = old.checkpoint.size > 0 && old.checkpoint.size < cp.size
-          ? (await client.get<{ hashes: string[] }>('/v1/audit/proofs/consistency', { from: old.checkpoint.size, to: cp.size })).hashes.map((h) => Buffer.from(h, 'base64'))
+          ? (await client.getConsistencyProof(old.checkpoint.size, cp.size)).hashes.map((h) => Buffer.from(h, 'base64'))
           : [];
         const problem = checkConsistency(old.checkpoint, cp, proof);
         if (problem) return fail(problem, null);
@@ -48,7 +47,7 @@ export function auditCommands(program: Command, setExit: (code: number) => void)
       const bar = progress(o, 'verifying audit events');
       let after = -1;
       while (log.size < cp.size && !log.problem) {
-        const page = await client.get<{ items: ServedEvent[] }>('/v1/audit', { after, limit: 5000 });
+        const page = await client.listAuditEvents({ after, limit: 5000 });
         if (page.items.length === 0) break;
         for (const e of page.items) {
           if (log.size >= cp.size) break;

@@ -1,11 +1,11 @@
-import type { CheckResult, Entry } from '@charter/core';
+import type { CheckResultBody, EntryBody, EntryListQuery } from '@charter/sdk/client';
 // Only the ID grammar, not the whole core: read commands start fast.
 import { parseRef } from '@charter/core/ids';
 import type { Command } from 'commander';
 import { clientFor, EXIT, globals, outputFor } from '../context.js';
 import { printJson, table } from '../output.js';
 
-function describeEntry(e: Entry): string {
+function describeEntry(e: EntryBody): string {
   const lines = [
     `${e.family}:${e.id}  (revision ${e.revision})`,
     `  title:       ${e.title}`,
@@ -19,7 +19,7 @@ function describeEntry(e: Entry): string {
   return lines.join('\n');
 }
 
-export function describeCheck(r: CheckResult): string {
+export function describeCheck(r: CheckResultBody): string {
   const mark = r.allowed ? 'allowed' : 'DENIED ';
   const extra = [r.lifecycle ? `lifecycle ${r.lifecycle}` : null, r.revision ? `rev ${r.revision}` : null, r.warning].filter(Boolean).join('; ');
   return `${mark}  ${r.ref}  ${r.reason}${extra ? `  (${extra})` : ''}`;
@@ -39,8 +39,10 @@ export function catalogCommands(program: Command, setExit: (code: number) => voi
       const o = outputFor(g);
       const client = clientFor(g);
       const max = flags.limit ? Number(flags.limit) : Infinity;
-      const items: Entry[] = [];
-      for await (const e of client.listAll({ ...(flags.family ? { family: flags.family as Entry['family'] } : {}), lifecycle: flags.lifecycle, owner: flags.owner, q: flags.query })) {
+      const items: EntryBody[] = [];
+      // The server validates the family and lifecycle names (400 with the allowed values).
+      const query = { family: flags.family, lifecycle: flags.lifecycle, owner: flags.owner, q: flags.query } as EntryListQuery;
+      for await (const e of client.listAllEntries(query)) {
         items.push(e);
         if (items.length >= max) break;
       }
@@ -56,7 +58,7 @@ export function catalogCommands(program: Command, setExit: (code: number) => voi
       const g = globals(cmd);
       const o = outputFor(g);
       const r = parseRef(ref);
-      const e = await clientFor(g).entry(r.family, r.id, r.revision ?? undefined);
+      const e = await clientFor(g).getEntry(r.family, r.id, r.revision ?? undefined);
       if (o.json) printJson(o, e);
       else o.out(describeEntry(e));
       setExit(EXIT.yes);
@@ -69,7 +71,7 @@ export function catalogCommands(program: Command, setExit: (code: number) => voi
       const g = globals(cmd);
       const o = outputFor(g);
       const r = parseRef(ref);
-      const page = await clientFor(g).history(r.family, r.id);
+      const page = await clientFor(g).getEntryHistory(r.family, r.id);
       if (o.json) printJson(o, page);
       else o.out(table(page.items.map((h) => [String(h.revision), String(h.sequence), h.operation, h.entry.lifecycle, h.author, h.approvers.join(',') || '-', h.at, h.changeset]), ['REV', 'SEQ', 'OPERATION', 'LIFECYCLE', 'AUTHOR', 'APPROVERS', 'AT', 'CHANGESET']));
       setExit(EXIT.yes);

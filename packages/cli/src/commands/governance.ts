@@ -1,6 +1,5 @@
-import type { PlannedChange } from '@charter/core';
-import type { Page } from '@charter/sdk';
-import type { ChangeSetView, CreatedToken, StoredChangeSet, TokenRecord as TokenMeta } from '@charter/server';
+import type { Issue, PlannedChange } from '@charter/core';
+import type { ChangeSet, ChangeSetListQuery, Page, Token } from '@charter/sdk/client';
 import type { Command } from 'commander';
 import { clientFor, EXIT, globals, outputFor } from '../context.js';
 import { printJson, table } from '../output.js';
@@ -8,13 +7,13 @@ import { printJson, table } from '../output.js';
 
 /** GET /v1/changesets/{id}: while open or approved, `errors` are its problems against the registry now. */
 
-function tokenState(t: TokenMeta, now: number): string {
+function tokenState(t: Token, now: number): string {
   if (t.revoked_at) return 'revoked';
   if (t.expires_at && Date.parse(t.expires_at) <= now) return 'expired';
   return 'active';
 }
 
-async function describeChangeSet(cs: ChangeSetView): Promise<string[]> {
+async function describeChangeSet(cs: ChangeSet): Promise<string[]> {
   // Plans and problems are described by the registry-as-code helpers, which load core and YAML.
   const { changeSetProblems, describePlan, describeProblem } = await import('../desired.js');
   const author = `${cs.author}${cs.author_product ? ` (product ${cs.author_product})` : cs.author_admin ? ' (registry admin)' : ''}`;
@@ -29,8 +28,9 @@ async function describeChangeSet(cs: ChangeSetView): Promise<string[]> {
   if (cs.approvals.length === 0) lines.push('  approvals:   none');
   cs.approvals.forEach((a, i) => lines.push(`  ${i === 0 ? 'approvals:  ' : '            '} ${a.principal} at ${a.at}${a.comment ? `: ${a.comment}` : ''}`));
   if (cs.rejection) lines.push(`  rejected:    by ${cs.rejection.principal} at ${cs.rejection.at}: ${cs.rejection.reason}`);
-  const changes = (cs.plan ?? []) as PlannedChange[];
-  const problems = changeSetProblems(cs.errors ?? [], cs.operations);
+  const changes = (cs.plan ?? []) as unknown as PlannedChange[];
+  // The wire types codes and plans as plain strings and objects; they are core's.
+  const problems = changeSetProblems((cs.errors ?? []) as Issue[], cs.operations);
   // An operation with a problem has no planned change: "no changes" would mislead then.
   if (changes.length > 0 || problems.length === 0) lines.push('', ...describePlan(changes));
   if (problems.length) {
@@ -43,7 +43,6 @@ async function describeChangeSet(cs: ChangeSetView): Promise<string[]> {
   return lines;
 }
 
-const path = (id: string) => `/v1/changesets/${encodeURIComponent(id)}`;
 
 export function governanceCommands(program: Command, setExit: (code: number) => void): void {
   // ------------------------------------------------------------------------------------------
@@ -61,7 +60,7 @@ export function governanceCommands(program: Command, setExit: (code: number) => 
     .action(async (flags: { principal: string; product?: string; scope: string[]; expires?: string; description?: string }, cmd: Command) => {
       const g = globals(cmd);
       const o = outputFor(g);
-      const created = await clientFor(g).post<CreatedToken>('/v1/tokens', {
+      const created = await clientFor(g).createToken({
         principal: flags.principal,
         ...(flags.product ? { product: flags.product } : {}),
         scopes: flags.scope,
@@ -86,7 +85,7 @@ export function governanceCommands(program: Command, setExit: (code: number) => 
     .action(async (_flags: unknown, cmd: Command) => {
       const g = globals(cmd);
       const o = outputFor(g);
-      const page = await clientFor(g).get<Page<TokenMeta>>('/v1/tokens');
+      const page = await clientFor(g).listTokens();
       const now = Date.now();
       if (o.json) printJson(o, page);
       else if (page.items.length === 0) o.out('no tokens');
@@ -100,7 +99,7 @@ export function governanceCommands(program: Command, setExit: (code: number) => 
     .action(async (id: string, _flags: unknown, cmd: Command) => {
       const g = globals(cmd);
       const o = outputFor(g);
-      const t = (await clientFor(g).request<TokenMeta>('DELETE', `/v1/tokens/${encodeURIComponent(id)}`)).body;
+      const t = await clientFor(g).revokeToken(id);
       if (o.json) printJson(o, t);
       else o.out(`revoked ${t.id} (${t.principal}) at ${t.revoked_at ?? '?'}`);
       setExit(EXIT.yes);
@@ -116,7 +115,7 @@ export function governanceCommands(program: Command, setExit: (code: number) => 
     .action(async (id: string, _flags: unknown, cmd: Command) => {
       const g = globals(cmd);
       const o = outputFor(g);
-      const cs = await clientFor(g).get<ChangeSetView>(path(id));
+      const cs = await clientFor(g).getChangeSet(id);
       if (o.json) printJson(o, cs);
       else o.out((await describeChangeSet(cs)).join('\n'));
       setExit(EXIT.yes);
@@ -132,10 +131,12 @@ export function governanceCommands(program: Command, setExit: (code: number) => 
       const o = outputFor(g);
       const client = clientFor(g);
       const max = flags.limit ? Number(flags.limit) : 50;
-      const items: StoredChangeSet[] = [];
+      const items: ChangeSet[] = [];
       let cursor: string | null = null;
       do {
-        const page: Page<StoredChangeSet> = await client.get<Page<StoredChangeSet>>('/v1/changesets', { status: flags.status, limit: Math.min(200, Math.max(1, max - items.length)), cursor: cursor ?? undefined });
+        // The server validates the status name (400 with the allowed values).
+        const status = flags.status as ChangeSetListQuery['status'];
+        const page: Page<ChangeSet> = await client.listChangeSets({ status, limit: Math.min(200, Math.max(1, max - items.length)), ...(cursor ? { cursor } : {}) });
         items.push(...page.items);
         cursor = page.next_cursor;
       } while (cursor && items.length < max);
@@ -152,7 +153,7 @@ export function governanceCommands(program: Command, setExit: (code: number) => 
     .action(async (id: string, flags: { comment?: string }, cmd: Command) => {
       const g = globals(cmd);
       const o = outputFor(g);
-      const cs = await clientFor(g).post<StoredChangeSet>(`${path(id)}/approve`, flags.comment ? { comment: flags.comment } : {});
+      const cs = await clientFor(g).approveChangeSet(id, flags.comment);
       if (o.json) printJson(o, cs);
       else {
         o.out(`approved ${cs.id} (${cs.approvals.length} approval(s): ${cs.approvals.map((a) => a.principal).join(', ')})`);
@@ -168,7 +169,7 @@ export function governanceCommands(program: Command, setExit: (code: number) => 
     .action(async (id: string, flags: { reason: string }, cmd: Command) => {
       const g = globals(cmd);
       const o = outputFor(g);
-      const cs = await clientFor(g).post<StoredChangeSet>(`${path(id)}/reject`, { reason: flags.reason });
+      const cs = await clientFor(g).rejectChangeSet(id, flags.reason);
       if (o.json) printJson(o, cs);
       else o.out(`rejected ${cs.id}: ${flags.reason}`);
       setExit(EXIT.yes);
@@ -180,7 +181,7 @@ export function governanceCommands(program: Command, setExit: (code: number) => 
     .action(async (id: string, _flags: unknown, cmd: Command) => {
       const g = globals(cmd);
       const o = outputFor(g);
-      const cs = await clientFor(g).post<StoredChangeSet>(`${path(id)}/apply`, {});
+      const cs = await clientFor(g).applyChangeSet(id);
       if (o.json) printJson(o, cs);
       else o.out(`applied ${cs.id} at sequence ${cs.sequence ?? '?'}: ${Array.isArray(cs.plan) ? cs.plan.length : 0} change(s)`);
       setExit(EXIT.yes);

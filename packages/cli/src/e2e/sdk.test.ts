@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Principal } from '@charter/core';
-import { CharterApiError, LocalCatalog, NotAllowedError, type CheckResult } from '@charter/sdk';
+import { CharterProblem, LocalCatalog, NotAllowedError, type CheckResult } from '@charter/sdk';
 import type { RunningServer } from '@charter/server';
 import { e2eEngines, http, startE2EServer, waitUntil, type E2EDatabase } from './harness.js';
 
@@ -150,7 +150,7 @@ for (const engine of e2eEngines()) {
       await doomed.close();
       now += 1001;
       assert.equal(local.check(WRITE).reason, 'stale');
-      await assert.rejects(local.poll(), (err: unknown) => err instanceof CharterApiError && err.code === 'UNREACHABLE');
+      await assert.rejects(local.poll(), (err: unknown) => err instanceof CharterProblem && err.code === 'UNREACHABLE');
       assert.equal(local.fresh, false);
       assert.equal(local.check(WRITE).reason, 'stale');
       assertDenied(() => local.require(WRITE), WRITE, 'stale');
