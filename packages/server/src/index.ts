@@ -11,5 +11,5 @@ export { TokenService, type TokenRequest, type CreatedToken } from './auth/token
 export { ChangeSets, type ChangeSetView } from './registry/changesets.js';
 export type { StoredChangeSet } from './store/registry-store.js';
 export { TABLES, exportRows, exportCounts, importRows, type ExportHeader, type ExportLine } from './store/transfer.js';
-export type { Artifact, StoredEvidence, StoredApproval, Decision } from './artifacts/artifact-store.js';
-export type { TokenRecord } from './auth/tokens.js';
+export type { Artifact, StoredEvidence, StoredApproval, Decision } from './store/artifact-store.js';
+export type { TokenRecord } from './store/token-store.js';

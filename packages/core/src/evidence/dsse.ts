@@ -173,9 +173,16 @@ export function importTrustedKey(key: TrustedKey): KeyObject {
 
 /** Hex SHA-256 of the key's DER SubjectPublicKeyInfo; accepts a public or private KeyObject or PEM. */
 export function keyFingerprint(publicKey: KeyObject | string): string {
+  const known = typeof publicKey === 'string' ? undefined : fingerprints.get(publicKey);
+  if (known !== undefined) return known;
   const object = toPublicKey(publicKey, '', 'key');
-  return createHash('sha256').update(object.export({ type: 'spki', format: 'der' })).digest('hex');
+  const fingerprint = createHash('sha256').update(object.export({ type: 'spki', format: 'der' })).digest('hex');
+  if (typeof publicKey !== 'string') fingerprints.set(publicKey, fingerprint);
+  return fingerprint;
 }
+
+/** Exporting a key costs more than verifying with it; a KeyObject never changes. */
+const fingerprints = new WeakMap<KeyObject, string>();
 
 function toPublicKey(input: KeyObject | string, pointer: string, label: string): KeyObject {
   if (input instanceof KeyObject) {

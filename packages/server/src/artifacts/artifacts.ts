@@ -27,7 +27,8 @@ import {
   type TrustedKey,
 } from '@charter/core';
 import { ACTIONS, type Actor, type Registry } from '../registry/registry.js';
-import { artifactStore, type Artifact, type Decision, type StoredApproval, type StoredEvidence } from './artifact-store.js';
+import { artifactStore, type Artifact, type Decision, type StoredApproval, type StoredEvidence } from '../store/artifact-store.js';
+export type { Artifact, Decision, StoredApproval, StoredEvidence } from '../store/artifact-store.js';
 
 export const DIGEST_PATTERN = '^sha256:[0-9a-f]{64}$';
 const DIGEST = new RegExp(DIGEST_PATTERN);

@@ -1,7 +1,7 @@
 import { CharterError, proofSigningBytes, tryParseRef, type Entry, type ReleaseProof } from '@charter/core';
 import { registryStore } from '../store/registry-store.js';
 import type { Registry } from '../registry/registry.js';
-import { artifactStore, type Decision } from './artifact-store.js';
+import { artifactStore, type Decision } from '../store/artifact-store.js';
 import type { Artifacts } from './artifacts.js';
 
 /**

@@ -1,7 +1,7 @@
 import { CharterError, effectiveScopes, SCOPES, type Principal } from '@charter/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Registry } from '../registry/registry.js';
-import { tokenStore, type TokenRecord } from './tokens.js';
+import { tokenStore, type TokenRecord } from '../store/token-store.js';
 
 /** Who is calling and what they may do, decided per request against the live registry. */
 export interface AuthContext {

@@ -2,7 +2,7 @@ import { CharterError, PLATFORM_PRODUCT, SCOPES, checkEntry, tryParseDuration, t
 import { chmodSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ACTIONS, type Actor, type Registry } from '../registry/registry.js';
-import { newToken, tokenStore, type TokenRecord } from './tokens.js';
+import { newToken, tokenStore, type TokenRecord } from '../store/token-store.js';
 
 export interface TokenRequest {
   principal: string;

@@ -3,7 +3,6 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Auth } from '../auth/auth.js';
 import type { Registry } from '../registry/registry.js';
-import { registryStore } from '../store/registry-store.js';
 import { EntryList, EntryListQuery, EntryParams, EntryQuery, EntrySchema, FamilyList, HistoryQuery, PUBLIC_READ, READ_PROBLEMS, responses, RevisionList } from '@charter/api';
 
 function encodeCursor(s: string): string {
@@ -107,7 +106,7 @@ export function catalogRoutes(fastify: FastifyInstance, registry: Registry, auth
       const entry = requireEntry(registry, family, id);
       const { revision } = req.query;
       if (revision === undefined || revision === entry.revision) return entry;
-      const rev = revision < entry.revision ? await registryStore.revision(registry.db, family, id, revision) : undefined;
+      const rev = revision < entry.revision ? await registry.revision(family, id, revision) : undefined;
       if (!rev) throw new CharterError('UNKNOWN_REVISION', `${family}:${id} has no revision ${revision} (current is ${entry.revision})`);
       return rev.entry;
     },
@@ -129,7 +128,7 @@ export function catalogRoutes(fastify: FastifyInstance, registry: Registry, auth
       requireEntry(registry, family, id);
       const limit = req.query.limit ?? 100;
       const before = req.query.cursor ? Number(req.query.cursor) : undefined;
-      const items = await registryStore.history(registry.db, family, id, { before, limit: limit + 1 });
+      const items = await registry.history(family, id, { before, limit: limit + 1 });
       const page = items.slice(0, limit);
       return { items: page, next_cursor: items.length > limit ? String(page[page.length - 1]!.revision) : null };
     },

@@ -2,7 +2,6 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Auth } from '../auth/auth.js';
 import type { Registry } from '../registry/registry.js';
-import { registryStore } from '../store/registry-store.js';
 import { ChangesQuery, ChangesSchema, PUBLIC_READ, READ_PROBLEMS, responses, SnapshotSchema } from '@charter/api';
 
 /** Snapshot and change feed: how the SDK and other services follow the catalog. */
@@ -53,7 +52,7 @@ export function feedRoutes(fastify: FastifyInstance, registry: Registry, auth: A
       }
       const latest = registry.catalog.sequence;
       const upTo = Math.min(latest, after + limit);
-      const items = upTo > after ? await registryStore.revisionsBetween(registry.db, after, upTo) : [];
+      const items = upTo > after ? await registry.revisionsBetween(after, upTo) : [];
       return { sequence: latest, next_after: upTo, resync: false, items };
     },
   });

@@ -4,7 +4,6 @@ import type { FastifyInstance } from 'fastify';
 import { content, HealthSchema, METRICS_MEDIA_TYPE, MetricsSchema, ReadySchema, responses } from '@charter/api';
 import type { Registry } from '../registry/registry.js';
 import type { Metrics } from './metrics.js';
-import { registryStore } from '../store/registry-store.js';
 
 /** Liveness, readiness and Prometheus metrics. */
 export function opsRoutes(fastify: FastifyInstance, registry: Registry, metrics: Metrics, info: { engine: string; version: string }): void {
@@ -29,7 +28,7 @@ export function opsRoutes(fastify: FastifyInstance, registry: Registry, metrics:
     },
     handler: async () => {
       try {
-        await registryStore.sequence(registry.db);
+        await registry.ping();
       } catch (err) {
         throw new CharterError('UNAVAILABLE', 'the database does not answer', { cause: err });
       }

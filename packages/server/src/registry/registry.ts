@@ -8,6 +8,7 @@ import {
   type Operation,
   type Plan,
   type Principal,
+  type Revision,
 } from '@charter/core';
 import type { Transaction } from 'kysely';
 import { AuditLog } from '../audit/audit-log.js';
@@ -129,6 +130,26 @@ export class Registry {
     this.catalog.apply(await registryStore.entriesAfter(this.db, this.catalog.sequence), sequence);
     this.#changed();
     return true;
+  }
+
+  /** An earlier revision of an entry, from the history. */
+  revision(family: string, id: string, revision: number): Promise<Revision | undefined> {
+    return registryStore.revision(this.db, family, id, revision);
+  }
+
+  /** Revisions of an entry, newest first, below `before`. */
+  history(family: string, id: string, opts: { before?: number | undefined; limit: number }): Promise<Revision[]> {
+    return registryStore.history(this.db, family, id, opts);
+  }
+
+  /** Every revision written at sequences after `after` up to `upTo` (the change feed). */
+  revisionsBetween(after: number, upTo: number): Promise<Revision[]> {
+    return registryStore.revisionsBetween(this.db, after, upTo);
+  }
+
+  /** Throws when the database does not answer (readiness). */
+  async ping(): Promise<void> {
+    await registryStore.sequence(this.db);
   }
 
   check(refs: readonly string[]): CheckAnswer {

@@ -29,6 +29,32 @@ function loadPg(): typeof pgTypes {
   return pg;
 }
 
+/**
+ * Kysely prepares every query anew; preparing costs about as much as running a small one. The
+ * one connection runs one query at a time (Kysely's mutex), so a statement is never reused while
+ * another use of it is still iterating.
+ */
+function withStatementCache(sqlite: SQLite.Database, limit = 500): SQLite.Database {
+  const cache = new Map<string, SQLite.Statement>();
+  return new Proxy(sqlite, {
+    get(target, prop) {
+      if (prop === 'prepare') {
+        return (source: string) => {
+          let stmt = cache.get(source);
+          if (stmt === undefined) {
+            stmt = target.prepare(source);
+            if (cache.size >= limit) cache.delete(cache.keys().next().value!);
+            cache.set(source, stmt);
+          }
+          return stmt;
+        };
+      }
+      const v = Reflect.get(target, prop, target) as unknown;
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+}
+
 export function isPostgresUrl(url: string | undefined): url is string {
   return !!url && /^postgres(ql)?:\/\//.test(url);
 }
@@ -52,7 +78,7 @@ export function openDatabase(opts: { databaseUrl?: string | undefined; dataDir: 
   sqlite.pragma('synchronous = FULL');
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
   return { db, engine: 'sqlite', location: file, close: () => db.destroy() };
 }
 

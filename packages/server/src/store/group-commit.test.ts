@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { LogVerifier, parseVkey, readCheckpoint } from '@charter/core';
 import { TokenService } from '../auth/token-service.js';
-import { tokenStore } from '../auth/tokens.js';
+import { tokenStore } from './token-store.js';
 import type { RunningServer } from '../server.js';
 import { testEngines, type TestDatabase } from '../testing/engines.js';
 import { startTestServer } from '../testing/server.js';

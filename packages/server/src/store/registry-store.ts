@@ -79,11 +79,13 @@ export const registryStore = {
     return row && { digest: row.digest, sequence: Number(row.sequence) };
   },
 
-  async recordSeed(db: Kysely<Database>, digest: string, sequence: number): Promise<void> {
-    await db.transaction().execute(async (trx) => {
-      await trx.deleteFrom('seed_state').execute();
-      await trx.insertInto('seed_state').values({ id: 1, digest, sequence }).execute();
-    });
+  async recordSeed(db: Db, digest: string, sequence: number): Promise<void> {
+    // Servers starting together may all record it: the last one wins, all write the same.
+    await db
+      .insertInto('seed_state')
+      .values({ id: 1, digest, sequence })
+      .onConflict((oc) => oc.column('id').doUpdateSet({ digest, sequence }))
+      .execute();
   },
 
   /**

@@ -1,5 +1,5 @@
 import { describeRequirement, type Check, type CheckStatus, type Explanation, type StageExplanation } from '@charter/core';
-import type { Artifact, Decision, StoredApproval, StoredEvidence } from '../artifacts/artifact-store.js';
+import type { Artifact, Decision, StoredApproval, StoredEvidence } from '../artifacts/artifacts.js';
 import { html, join, safeUrl, type Html, type Value } from './html.js';
 import { STYLE } from './style.js';
 

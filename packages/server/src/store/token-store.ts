@@ -1,6 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
-import type { Database } from '../store/schema.js';
+import type { Database } from './schema.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
 

@@ -1,6 +1,6 @@
 import type { Approval, Evidence, EvidenceSignature, ProofDecision } from '@charter/core';
 import type { Kysely, Selectable, Transaction } from 'kysely';
-import type { Database } from '../store/schema.js';
+import type { Database } from './schema.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
