@@ -23,6 +23,15 @@ export interface ProofDecision {
   actor: string;
   decided_at: string;
   audit_index: number;
+  /** Present when the stage names a repository (DESIGN §12): the image copy and how it went. */
+  copy?: DecisionCopy;
+}
+
+export interface DecisionCopy {
+  repository: string;
+  tag: string;
+  status: 'done' | 'failed';
+  detail: string;
 }
 
 export interface ProofEvent extends ServedEvent {
