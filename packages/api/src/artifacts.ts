@@ -273,6 +273,9 @@ export const OciDescriptorSchema = Type.Object(
   { description: 'an OCI content descriptor' },
 );
 
+/** Discovery takes no options: the artifact's recorded image says where to look. */
+export const DiscoverBody = Type.Object({}, { additionalProperties: false, description: "empty: the artifact's recorded image says where to look" });
+
 /** What `POST /v1/artifacts/{digest}/evidence/discover` found and did. */
 export const DiscoverResultSchema = Type.Object({
   discovered: Type.Integer({ minimum: 0, description: 'envelopes found beside the image' }),

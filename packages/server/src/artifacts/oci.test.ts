@@ -140,7 +140,7 @@ for (const engine of testEngines()) {
       await pushReferrer(oci, repo('gpuaas/trainer'), img, MEDIA.sigstoreBundle, MEDIA.sigstoreBundle, Buffer.from(JSON.stringify(bundle)));
       await pushReferrer(oci, repo('gpuaas/trainer'), img, MEDIA.dsse, MEDIA.dsse, Buffer.from(attest(releaseCi, 'sha256:' + 'c'.repeat(64), SLSA, {})));
 
-      const first = await call(server, 'POST', `/v1/artifacts/${img.digest}/evidence/discover`, { token: ci });
+      const first = await call(server, 'POST', `/v1/artifacts/${img.digest}/evidence/discover`, { token: ci, body: {} });
       assert.equal(first.status, 200, first.text);
       assert.equal(first.json.discovered, 5);
       assert.equal(first.json.attached.length, 4);
@@ -151,12 +151,12 @@ for (const engine of testEngines()) {
       assert.ok(reasons.some((r: string) => r === 'artifact type application/spdx+json is not an attestation Charter reads'), reasons.join('\n'));
       assert.ok(reasons.some((r: string) => r.startsWith('SUBJECT_MISMATCH')), reasons.join('\n'));
 
-      const again = await call(server, 'POST', `/v1/artifacts/${img.digest}/evidence/discover`, { token: ci });
+      const again = await call(server, 'POST', `/v1/artifacts/${img.digest}/evidence/discover`, { token: ci, body: {} });
       assert.deepEqual(again.json.attached.map((e: { id: string }) => e.id).sort(), first.json.attached.map((e: { id: string }) => e.id).sort());
       assert.equal((await call(server, 'GET', `/v1/artifacts/${img.digest}/evidence`)).json.items.length, 4, 'nothing attached twice');
       const events = await call(server, 'GET', '/v1/audit/events?limit=500');
       assert.ok(!JSON.stringify(events.json).includes('Basic '), 'no credentials in audit events');
-      const noScope = await call(server, 'POST', `/v1/artifacts/${img.digest}/evidence/discover`, { token: releaser });
+      const noScope = await call(server, 'POST', `/v1/artifacts/${img.digest}/evidence/discover`, { token: releaser, body: {} });
       assert.equal(noScope.status, 403);
     });
 
@@ -218,7 +218,7 @@ for (const engine of testEngines()) {
       const next = await pushImage(oci, repo('gpuaas/trainer'), { tag: '2.0.0' });
       await pushEvidence(next, 'gpuaas/trainer');
       assert.equal((await call(server, 'POST', '/v1/artifacts', { token: ci, body: { image: `${reg!.host}/gpuaas/trainer:2.0.0`, artifact_type: TYPE, name: 'trainer', version: '2.0.0' } })).status, 201);
-      assert.equal((await call(server, 'POST', `/v1/artifacts/${next.digest}/evidence/discover`, { token: ci })).json.attached.length, 3);
+      assert.equal((await call(server, 'POST', `/v1/artifacts/${next.digest}/evidence/discover`, { token: ci, body: {} })).json.attached.length, 3);
       await reg!.stop();
       try {
         const failed = await call(server, 'POST', `/v1/artifacts/${next.digest}/promotions`, { token: releaser, body: { stage: 'dev' } });

@@ -6,7 +6,7 @@ import type { Auth } from '../auth/auth.js';
 import type { ReleaseProofs } from '../artifacts/proof.js';
 import { actorOf } from './governance-routes.js';
 import { problem, sendProblem } from './problem.js';
-import { AttestationKeySchema, CopyFailedSchema, DiscoverResultSchema, VsaEnvelopeSchema, VsaQuery, ApprovalBody, ApprovalList, ApprovalSchema, ArtifactList, ArtifactListQuery, ArtifactSchema, BEARER, DecisionList, DecisionSchema, DeployCheckBody, DeployCheckSchema, DigestParams, EnvelopeSchema, EVIDENCE_MEDIA_TYPES, EvidenceId, EvidenceList, EvidenceRequestBody, EvidenceSchema, ExplanationSchema, problemResponse, PromotionBody, PromotionDeniedSchema, ProofQuery, PUBLIC_READ, READ_PROBLEMS, RegisterArtifactBody, ReleaseProofSchema, responses } from '@charter/api';
+import { DiscoverBody, AttestationKeySchema, CopyFailedSchema, DiscoverResultSchema, VsaEnvelopeSchema, VsaQuery, ApprovalBody, ApprovalList, ApprovalSchema, ArtifactList, ArtifactListQuery, ArtifactSchema, BEARER, DecisionList, DecisionSchema, DeployCheckBody, DeployCheckSchema, DigestParams, EnvelopeSchema, EVIDENCE_MEDIA_TYPES, EvidenceId, EvidenceList, EvidenceRequestBody, EvidenceSchema, ExplanationSchema, problemResponse, PromotionBody, PromotionDeniedSchema, ProofQuery, PUBLIC_READ, READ_PROBLEMS, RegisterArtifactBody, ReleaseProofSchema, responses } from '@charter/api';
 import { Type } from 'typebox';
 
 export function artifactRoutes(fastify: FastifyInstance, deps: { auth: Auth; artifacts: Artifacts; proofs: ReleaseProofs; evidenceLimit: number }): void {
@@ -143,7 +143,8 @@ export function artifactRoutes(fastify: FastifyInstance, deps: { auth: Auth; art
       description: "OCI 1.1 referrers (the API, or the sha256-<hex> tag index where the registry lacks it), cosign's sha256-<hex>.att tag (DSSE envelope layers) and Sigstore bundles. Idempotent. What Charter cannot take is skipped with a reason.",
       security: BEARER,
       params: DigestParams,
-      response: responses({ 200: DiscoverResultSchema }, [400, 401, 403, 404, 422, 502]),
+      body: DiscoverBody,
+      response: responses({ 200: DiscoverResultSchema }, [400, 401, 403, 404, 413, 415, 422, 502]),
     },
     handler: async (req) => artifacts.discover(req.params.digest, actorOf(req)),
   });
@@ -163,12 +164,13 @@ export function artifactRoutes(fastify: FastifyInstance, deps: { auth: Auth; art
   });
 
   app.get('/v1/attestation/key', {
+    preHandler: reads,
     schema: {
       tags: ['artifacts'],
       operationId: 'getAttestationKey',
       summary: 'The public key that signs verification summaries',
       security: PUBLIC_READ,
-      response: responses({ 200: AttestationKeySchema }),
+      response: responses({ 200: AttestationKeySchema }, READ_PROBLEMS),
     },
     handler: async () => ({ public_key: artifacts.attestationKey.publicPem, keyid: artifacts.attestationKey.keyid }),
   });
