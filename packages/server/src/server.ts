@@ -20,6 +20,8 @@ export interface RunningServer {
   registry: Registry;
   handle: DatabaseHandle;
   url: string;
+  /** The OCI registry client the service speaks through (its stats count round trips and bytes). */
+  registryClient: RegistryClient;
   /** Path of the admin token file written on first start, or null. */
   adminTokenFile: string | null;
   close(): Promise<void>;
@@ -98,6 +100,7 @@ export async function startServer(config: ServerConfig, opts: { clock?: () => Da
     registry,
     handle,
     adminTokenFile: adminToken,
+    registryClient: oci.client,
     url: `http://${host}:${port}`,
     async close() {
       if (closed) return;
