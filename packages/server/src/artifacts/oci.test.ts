@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { createHash, createPublicKey, verify } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { parseVkey, verifyReleaseProof } from '@charter/core';
 import { MEDIA, RegistryClient } from '../oci/index.js';
 import type { RunningServer } from '../server.js';
 import { testEngines, type TestDatabase } from '../testing/engines.js';
@@ -211,6 +212,12 @@ for (const engine of testEngines()) {
       }
       const check = await call(server, 'POST', '/v1/artifacts/check', { body: { digest: img.digest, stage: 'prod' } });
       assert.equal(check.json.allowed, true);
+      // The decisions carry their copy, and the release proof (which re-checks them against the log) still verifies.
+      const proof = await call(server, 'GET', `/v1/artifacts/${img.digest}/proof?stage=prod`);
+      assert.equal(proof.json.decision.copy.status, 'done');
+      const logKey = await call(server, 'GET', '/v1/audit/key');
+      const report = verifyReleaseProof(proof.json, { logKey: parseVkey(logKey.json.vkey) });
+      assert.ok(report.ok, report.problems.join('; '));
     });
 
     it('a registry outage during promotion leaves a decision whose copy failed (502, not counted, no VSA); promoting again after the restart completes it', async (t) => {
@@ -231,6 +238,8 @@ for (const engine of testEngines()) {
         assert.deepEqual(decisions.json.items.map((d: { copy: { status: string } }) => d.copy.status), ['failed']);
         assert.equal((await call(server, 'POST', '/v1/artifacts/check', { body: { digest: next.digest, stage: 'dev' } })).json.allowed, false, 'a failed copy is not a promotion');
         assert.equal((await call(server, 'GET', `/v1/artifacts/${next.digest}/vsa?stage=dev`)).status, 404);
+        assert.equal((await call(server, 'GET', `/v1/artifacts/${next.digest}/proof?stage=dev`)).status, 404, 'no release proof for a failed copy');
+        assert.ok(!(await call(server, 'GET', '/v1/artifacts?stage=dev')).json.items.some((a: { digest: string }) => a.digest === next.digest));
         const staging = await call(server, 'POST', `/v1/artifacts/${next.digest}/promotions`, { token: releaser, body: { stage: 'staging' } });
         assert.equal(staging.status, 403, 'staging needs dev, whose copy failed');
       } finally {

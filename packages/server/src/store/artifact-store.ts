@@ -87,7 +87,7 @@ export const artifactStore = {
     if (q.after) query = query.where('digest', '>', q.after);
     if (q.stage) {
       const stage = q.stage;
-      query = query.where((eb) => eb.exists(eb.selectFrom('decisions').select('id').whereRef('decisions.artifact', '=', 'artifacts.digest').where('decisions.stage', '=', stage).where('decisions.outcome', '=', 'promoted')));
+      query = query.where((eb) => eb.exists(eb.selectFrom('decisions').select('id').whereRef('decisions.artifact', '=', 'artifacts.digest').where('decisions.stage', '=', stage).where('decisions.outcome', '=', 'promoted').where((w) => w.or([w('decisions.copy', 'is', null), w('decisions.copy', 'not like', '%"status":"failed"%')]))));
     }
     return (await query.orderBy('digest').limit(q.limit).execute()).map(toArtifact);
   },
