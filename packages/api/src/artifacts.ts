@@ -18,6 +18,15 @@ const AnyObject = Type.Object({}, { additionalProperties: true });
 
 export const ArtifactSource = Type.Object({ repo: Type.Optional(Type.String()), commit: Type.Optional(Type.String()), build_url: Type.Optional(Type.String()) });
 
+/** Where an artifact's image lives (DESIGN §12). */
+export const ArtifactImageSchema = Type.Object(
+  {
+    repository: Type.String({ description: 'host[:port]/repository' }),
+    tag: Nullable(Type.String({ description: 'the tag it was registered by, or null when registered by digest' })),
+  },
+  { description: 'the OCI repository the artifact was resolved from' },
+);
+
 export const ArtifactSchema = Type.Object(
   {
     digest: Type.String(),
@@ -30,15 +39,17 @@ export const ArtifactSchema = Type.Object(
     registered_by: Type.String(),
     registered_at: Type.String(),
     audit_index: Type.Integer(),
+    image: Nullable(ArtifactImageSchema),
   },
   { description: 'a registered artifact' },
 );
 export type ArtifactBody = Static<typeof ArtifactSchema>;
 
 export const RegisterArtifactBody = Type.Object({
-  digest: Digest,
+  digest: Type.Optional(Digest),
+  image: Type.Optional(Type.String({ minLength: 3, maxLength: 1000, description: 'host[:port]/repository[:tag][@sha256:<hex>]: resolved to the manifest digest; with `digest`, the two must agree' })),
   artifact_type: Type.String({ maxLength: 160 }),
-  product: Type.String({ maxLength: 128 }),
+  product: Type.Optional(Type.String({ maxLength: 128, description: "default: the artifact type's owner" })),
   name: Type.String({ minLength: 1, maxLength: 200 }),
   version: Type.String({ minLength: 1, maxLength: 200 }),
   source: Type.Optional(Type.Object({ repo: Type.Optional(Type.String({ maxLength: 500 })), commit: Type.Optional(Type.String({ maxLength: 100 })), build_url: Type.Optional(Type.String({ maxLength: 1000 })) }, { additionalProperties: false })),
@@ -111,6 +122,17 @@ export const PolicyCheckSchema = Type.Object({
   detail: Type.String(),
 });
 
+/** The image copy a promotion made into the stage's repository (DESIGN §12). */
+export const DecisionCopySchema = Type.Object(
+  {
+    repository: Type.String({ description: "the stage's repository, host[:port]/repository" }),
+    tag: Type.String({ description: "the artifact's version, as the tag written" }),
+    status: Type.Union([Type.Literal('done'), Type.Literal('failed')]),
+    detail: Type.String(),
+  },
+  { description: 'present when the stage names a repository; a failed copy does not count as a promotion, and promoting again retries it' },
+);
+
 export const DecisionSchema = Type.Object(
   {
     id: Type.String(),
@@ -122,6 +144,7 @@ export const DecisionSchema = Type.Object(
     actor: Type.String(),
     decided_at: Type.String(),
     audit_index: Type.Integer(),
+    copy: Type.Optional(DecisionCopySchema),
   },
   { description: 'a promotion decision, promoted or denied' },
 );
@@ -137,6 +160,12 @@ export const PromotionBody = Type.Object({ stage: StageName }, { additionalPrope
 export const PromotionDeniedSchema = Type.Object(
   { ...ProblemSchema.properties, decision: Type.Optional(DecisionSchema) },
   { additionalProperties: true, description: 'PROMOTION_DENIED: the promotion was evaluated and denied; `decision` is the recorded decision and errors[] point at its failing checks. FORBIDDEN (no scope): no decision was made' },
+);
+
+/** 502 REGISTRY_COPY_FAILED: the policy passed but the copy into the stage repository failed; the decision is recorded. */
+export const CopyFailedSchema = Type.Object(
+  { ...ProblemSchema.properties, decision: DecisionSchema },
+  { additionalProperties: true, description: 'the copy into the stage repository failed; `decision` is the recorded decision (copy.status failed, not counted); promote again to retry' },
 );
 
 export const StageExplanationSchema = Type.Object({
@@ -232,3 +261,42 @@ export const EvidenceRequestBody = {
     'application/vnd.dev.sigstore.bundle.v0.3+json': { schema: SigstoreBundleSchema },
   },
 } satisfies { content: Record<(typeof EVIDENCE_MEDIA_TYPES)[number], unknown> };
+
+/** An OCI content descriptor, as the registry listed it. */
+export const OciDescriptorSchema = Type.Object(
+  {
+    mediaType: Type.String(),
+    digest: Type.String(),
+    size: Type.Integer({ minimum: 0 }),
+    artifactType: Type.Optional(Type.String()),
+  },
+  { description: 'an OCI content descriptor' },
+);
+
+/** Discovery takes no options: the artifact's recorded image says where to look. */
+export const DiscoverBody = Type.Object({}, { additionalProperties: false, description: "empty: the artifact's recorded image says where to look" });
+
+/** What `POST /v1/artifacts/{digest}/evidence/discover` found and did. */
+export const DiscoverResultSchema = Type.Object({
+  discovered: Type.Integer({ minimum: 0, description: 'envelopes found beside the image' }),
+  attached: Type.Array(EvidenceSchema, { description: 'every evidence item the found envelopes map to, also those attached before' }),
+  skipped: Type.Array(Type.Object({ descriptor: OciDescriptorSchema, reason: Type.String() }), { description: 'what was found but not attached, and why' }),
+});
+export type DiscoverResultBody = Static<typeof DiscoverResultSchema>;
+
+export const VsaQuery = Type.Object({ stage: StageName }, { additionalProperties: false });
+
+/** A SLSA verification summary as Charter signs it: a DSSE envelope, one Ed25519 signature with keyid. */
+export const VsaEnvelopeSchema = Type.Object({
+  payloadType: Type.Literal('application/vnd.in-toto+json'),
+  payload: Type.String({ description: 'base64 of the in-toto Statement v1 with predicateType https://slsa.dev/verification_summary/v1' }),
+  signatures: Type.Array(Type.Object({ keyid: Type.String({ description: 'the attestation key id (GET /v1/attestation/key)' }), sig: Type.String({ description: 'base64 Ed25519 signature over the DSSE PAE' }) }), { minItems: 1, maxItems: 1 }),
+}, { description: 'a DSSE envelope carrying a SLSA VSA v1' });
+
+export const AttestationKeySchema = Type.Object(
+  {
+    public_key: Type.String({ description: 'PEM (SPKI) Ed25519 public key' }),
+    keyid: Type.String({ description: "hex SHA-256 of the key's SPKI; the keyid of every signature it makes" }),
+  },
+  { description: 'the key that signs verification summaries (VSAs)' },
+);

@@ -29,7 +29,7 @@ export const ProblemSchema = Type.Object(
 export type ProblemBody = Static<typeof ProblemSchema>;
 
 /** The problem statuses an operation may declare. */
-export type ProblemStatus = 400 | 401 | 403 | 404 | 409 | 413 | 414 | 415 | 422 | 429 | 503;
+export type ProblemStatus = 400 | 401 | 403 | 404 | 409 | 413 | 414 | 415 | 422 | 429 | 502 | 503;
 
 const DESCRIPTIONS: Record<ProblemStatus | '5XX', string> = {
   400: 'Malformed request: the body, a parameter or the query string does not match its schema',
@@ -42,6 +42,7 @@ const DESCRIPTIONS: Record<ProblemStatus | '5XX', string> = {
   415: 'The Content-Type is not one this operation reads',
   422: 'Well-formed, but the registry refuses it',
   429: 'Too many requests',
+  502: 'An OCI registry failed or refused: the problem names the registry, the repository and its HTTP status',
   503: 'A dependency (the database) does not answer',
   '5XX': 'Internal error; logged with the request id',
 };

@@ -39,6 +39,9 @@ export type StageExplanation = Static<typeof Api.StageExplanationSchema>;
 export type Explanation = Api.ExplanationBody;
 export type DeployCheck = Api.DeployCheckAnswer;
 export type ReleaseProof = Api.ReleaseProofBody;
+export type DiscoverResult = Api.DiscoverResultBody;
+export type VsaEnvelope = Static<typeof Api.VsaEnvelopeSchema>;
+export type AttestationKey = Static<typeof Api.AttestationKeySchema>;
 export type AuditEvent = Api.AuditEventBody;
 export type AuditPage = Static<typeof Api.AuditList>;
 export type AuditListQuery = Static<typeof Api.AuditListQuery>;
@@ -285,15 +288,34 @@ export class CharterClient {
   }
 
   /**
-   * Requests promotion. Both outcomes are answers: the recorded decision comes back whether it
-   * is `promoted` (201) or `denied` (403 with the decision in the problem body); look at
-   * `decision.outcome`. Anything else (no scope, unknown artifact, bad stage) throws.
+   * Finds the attestations pushed beside the artifact's image in its OCI registry and attaches
+   * each as if it had been posted (idempotent).
+   */
+  discoverEvidence(digest: string): Promise<DiscoverResult> {
+    return this.#json({ method: 'POST', path: `/v1/artifacts/${seg(digest)}/evidence/discover`, body: {}, idempotent: false });
+  }
+
+  /** The signed SLSA verification summary (a DSSE envelope) of the newest promotion to `stage`. */
+  getVerificationSummary(digest: string, stage: string): Promise<VsaEnvelope> {
+    return this.#json({ method: 'GET', path: `/v1/artifacts/${seg(digest)}/vsa`, query: { stage }, idempotent: true });
+  }
+
+  /** The public key that signs verification summaries. */
+  getAttestationKey(): Promise<AttestationKey> {
+    return this.#json({ method: 'GET', path: '/v1/attestation/key', idempotent: true });
+  }
+
+  /**
+   * Requests promotion. Every recorded decision is an answer: `promoted` (201), `denied` (403
+   * with the decision in the problem body), or promoted by policy with a failed copy into the
+   * stage repository (502 REGISTRY_COPY_FAILED with the decision; `decision.copy.status` is
+   * `failed` and it does not count). Anything else (no scope, unknown artifact, bad stage) throws.
    */
   async promoteArtifact(digest: string, stage: string): Promise<Decision> {
     try {
       return await this.#json<Decision>({ method: 'POST', path: `/v1/artifacts/${seg(digest)}/promotions`, body: { stage }, idempotent: false });
     } catch (err) {
-      const decision = err instanceof CharterProblem && err.status === 403 ? err.problem?.['decision'] : undefined;
+      const decision = err instanceof CharterProblem && (err.status === 403 || err.status === 502) ? err.problem?.['decision'] : undefined;
       if (decision && typeof decision === 'object') return decision as Decision;
       throw err;
     }

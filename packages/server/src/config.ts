@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { insecureRegistries } from './oci/client.js';
 
 export interface ServerConfig {
   host: string;
@@ -17,6 +18,14 @@ export interface ServerConfig {
   privateReads: boolean;
   /** How often a server on a shared PostgreSQL looks for writes by other replicas, ms. */
   syncIntervalMs: number;
+  /** OCI registries spoken to over plain HTTP: --insecure-registry HOST[:PORT] joined with CHARTER_INSECURE_REGISTRIES. */
+  insecureRegistries: string[];
+  /** Directory of the Docker config.json with registry credentials (default $DOCKER_CONFIG, else ~/.docker). */
+  dockerConfigDir: string | undefined;
+  /** The Ed25519 key that signs verification summaries (default <dataDir>/attestation-key.pem). */
+  attestationKeyFile: string | undefined;
+  /** The service's public URL, a VSA's verifier.id (default: the address it listens on). */
+  publicUrl: string | undefined;
 }
 
 /** Flags win over the environment, the environment over defaults. */
@@ -37,5 +46,9 @@ export function resolveConfig(flags: Partial<ServerConfig>, env: NodeJS.ProcessE
     privateReads: flags.privateReads ?? env.CHARTER_PRIVATE_READS === '1',
     evidenceLimit: limit,
     syncIntervalMs: flags.syncIntervalMs ?? 250,
+    insecureRegistries: insecureRegistries(flags.insecureRegistries ?? [], env),
+    dockerConfigDir: flags.dockerConfigDir ?? env.DOCKER_CONFIG ?? undefined,
+    attestationKeyFile: flags.attestationKeyFile ?? env.CHARTER_ATTESTATION_KEY_FILE ?? undefined,
+    publicUrl: (flags.publicUrl ?? env.CHARTER_PUBLIC_URL ?? undefined)?.replace(/\/+$/, ''),
   };
 }

@@ -13,3 +13,4 @@ export type { StoredChangeSet } from './store/registry-store.js';
 export { TABLES, exportRows, exportCounts, importRows, type ExportHeader, type ExportLine } from './store/transfer.js';
 export type { Artifact, StoredEvidence, StoredApproval, Decision } from './store/artifact-store.js';
 export type { TokenRecord } from './store/token-store.js';
+export { RegistryClient, resolveImage, parseImageRef, insecureRegistries, type ResolvedImage, type ImageRef, type RegistryClientOptions } from './oci/index.js';

@@ -8,6 +8,8 @@ import { Registry } from './registry/registry.js';
 import { applySeed } from './registry/seed.js';
 import type { ServerConfig } from './config.js';
 import { openDatabase, type DatabaseHandle } from './store/db.js';
+import { loadOrCreateAttestationKey } from './artifacts/vsa.js';
+import { RegistryClient } from './oci/client.js';
 import { migrateToLatest } from './store/migrations.js';
 import { REGISTRY_CHANNEL } from './store/registry-store.js';
 
@@ -18,6 +20,8 @@ export interface RunningServer {
   registry: Registry;
   handle: DatabaseHandle;
   url: string;
+  /** The OCI registry client the service speaks through (its stats count round trips and bytes). */
+  registryClient: RegistryClient;
   /** Path of the admin token file written on first start, or null. */
   adminTokenFile: string | null;
   close(): Promise<void>;
@@ -49,7 +53,13 @@ export async function startServer(config: ServerConfig, opts: { clock?: () => Da
     return null;
   });
   if (adminToken) log(`first start: an admin token was written to ${adminToken} (mode 0600); it is not printed`);
-  const app = await buildApp({ registry, engine: handle.engine, version: VERSION, privateReads: config.privateReads, evidenceLimit: config.evidenceLimit, logLevel: config.logLevel === 'info' ? 'warn' : config.logLevel });
+  let serviceUrl = config.publicUrl ?? '';
+  const oci = {
+    client: new RegistryClient({ insecure: config.insecureRegistries, dockerConfigDir: config.dockerConfigDir }),
+    attestationKey: loadOrCreateAttestationKey(config.attestationKeyFile ?? join(config.dataDir, 'attestation-key.pem')),
+    serviceUrl: () => serviceUrl,
+  };
+  const app = await buildApp({ registry, engine: handle.engine, version: VERSION, privateReads: config.privateReads, evidenceLimit: config.evidenceLimit, logLevel: config.logLevel === 'info' ? 'warn' : config.logLevel, oci });
 
   // Replicas on one PostgreSQL follow each other's writes: a NOTIFY from the writer's commit
   // wakes the others at once; the poll of the sequence stays as the fallback.
@@ -83,12 +93,14 @@ export async function startServer(config: ServerConfig, opts: { clock?: () => Da
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  if (!config.publicUrl) serviceUrl = `http://${host}:${port}`;
   let closed = false;
   return {
     app,
     registry,
     handle,
     adminTokenFile: adminToken,
+    registryClient: oci.client,
     url: `http://${host}:${port}`,
     async close() {
       if (closed) return;

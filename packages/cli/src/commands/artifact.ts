@@ -99,6 +99,7 @@ function describeDecision(describeRequirement: Describe, d: Decision): string[] 
   return [
     head,
     `  decision ${d.id} by ${d.actor} at ${d.decided_at} (audit #${d.audit_index}), policy ${d.policy.artifact_type} revision ${d.policy.revision}`,
+    ...(d.copy ? [`  copy to ${d.copy.repository}:${d.copy.tag}: ${d.copy.status === 'done' ? 'done' : 'FAILED (the promotion does not count; promote again to retry)'}: ${d.copy.detail}`] : []),
     '',
     checkTable(describeRequirement, d.checks),
   ];
@@ -132,10 +133,11 @@ export function artifactCommands(program: Command, setExit: (code: number) => vo
 
   artifact
     .command('register')
-    .description('register an artifact by digest (idempotent; different content for the same digest is refused)')
-    .requiredOption('--digest <digest>', 'sha256:<64 lowercase hex>: the only identity an artifact has')
+    .description('register an artifact by digest or image reference (idempotent; different content for the same digest is refused)')
+    .option('--digest <digest>', 'sha256:<64 lowercase hex>: the only identity an artifact has')
+    .option('--image <ref>', 'host[:port]/repository[:tag][@sha256:…]: the server resolves it to the manifest digest (with --digest, they must agree)')
     .requiredOption('--type <artifact-type>', 'an active artifact type, e.g. gpuaas.container_image')
-    .requiredOption('--product <product>', 'the owning product (your token must be bound to it)')
+    .option('--product <product>', "the owning product (your token must be bound to it; default: the artifact type's owner)")
     .requiredOption('--name <name>', 'what people call it')
     .requiredOption('--version <version>', 'its version')
     .option('--repo <url>', 'source repository')
@@ -143,8 +145,9 @@ export function artifactCommands(program: Command, setExit: (code: number) => vo
     .option('--build-url <url>', 'the build that produced it')
     .option('--label <k=v>', 'a label (repeatable)', (v: string, all: string[]) => [...all, v], [] as string[])
     .action(
-      action(setExit, async (o, g, flags: { digest: string; type: string; product: string; name: string; version: string; repo?: string; commit?: string; buildUrl?: string; label: string[] }) => {
-        digestOf(flags.digest);
+      action(setExit, async (o, g, flags: { digest?: string; image?: string; type: string; product?: string; name: string; version: string; repo?: string; commit?: string; buildUrl?: string; label: string[] }) => {
+        if (flags.digest === undefined && flags.image === undefined) throw new UsageError('name the artifact with --digest, --image, or both');
+        if (flags.digest !== undefined) digestOf(flags.digest);
         const labels: Record<string, string> = {};
         for (const l of flags.label) {
           const at = l.indexOf('=');
@@ -152,14 +155,30 @@ export function artifactCommands(program: Command, setExit: (code: number) => vo
           labels[l.slice(0, at)] = l.slice(at + 1);
         }
         const source = { ...(flags.repo ? { repo: flags.repo } : {}), ...(flags.commit ? { commit: flags.commit } : {}), ...(flags.buildUrl ? { build_url: flags.buildUrl } : {}) };
-        const body = { digest: flags.digest, artifact_type: flags.type, product: flags.product, name: flags.name, version: flags.version, source, labels };
+        const body = { ...(flags.digest ? { digest: flags.digest } : {}), ...(flags.image ? { image: flags.image } : {}), artifact_type: flags.type, ...(flags.product ? { product: flags.product } : {}), name: flags.name, version: flags.version, source, labels };
         const res = await clientFor(g).registerArtifact(body);
         if (o.json) printJson(o, res.value);
         else {
           o.out(`${res.created ? 'registered' : 'already registered, same content:'} ${describeArtifact(res.value).join('\n')}`);
-          o.err(`next: charter attest ... --subject ${flags.digest}, then charter artifact attach ${flags.digest} ENVELOPE`);
+          o.err(res.value.image ? `next: charter artifact discover ${res.value.digest}` : `next: charter attest ... --subject ${res.value.digest}, then charter artifact attach ${res.value.digest} ENVELOPE`);
         }
         return EXIT.yes;
+      }),
+    );
+
+  artifact
+    .command('discover <digest>')
+    .description("find the attestations pushed beside the artifact's image (OCI referrers, cosign .att, Sigstore bundles) and attach them; exit 0 if every one found was attached and trusted, 1 otherwise")
+    .action(
+      action(setExit, async (o, g, digest: string) => {
+        const r = await clientFor(g).discoverEvidence(digestOf(digest));
+        if (o.json) printJson(o, r);
+        else {
+          o.out(`discovered ${r.discovered} envelope(s); ${r.attached.length} attached (${r.attached.filter((e) => e.trusted).length} trusted), ${r.skipped.length} skipped`);
+          for (const ev of r.attached) o.out(`  ${ev.id}  ${ev.evidence_type}  ${ev.trusted ? 'trusted' : 'untrusted: ' + ev.reasons.join('; ')}`);
+          for (const sk of r.skipped) o.out(`  skipped ${short(sk.descriptor.digest, 23)} (${sk.descriptor.mediaType}): ${sk.reason}`);
+        }
+        return r.skipped.length === 0 && r.attached.length === r.discovered && r.attached.every((e) => e.trusted) ? EXIT.yes : EXIT.no;
       }),
     );
 
@@ -209,11 +228,11 @@ export function artifactCommands(program: Command, setExit: (code: number) => vo
     .requiredOption('--stage <stage>', 'the stage to promote to')
     .action(
       action(setExit, async (o, g, digest: string, flags: { stage: string }) => {
-        // A denial is an answer: the SDK returns the recorded decision either way.
+        // A denial and a failed copy into the stage repository are answers: the SDK returns the recorded decision.
         const decision = await clientFor(g).promoteArtifact(digestOf(digest), flags.stage);
         if (o.json) printJson(o, decision);
         else o.out(describeDecision((await core()).describeRequirement, decision).join('\n'));
-        return decision.outcome === 'promoted' ? EXIT.yes : EXIT.no;
+        return decision.outcome === 'promoted' && decision.copy?.status !== 'failed' ? EXIT.yes : EXIT.no;
       }),
     );
 

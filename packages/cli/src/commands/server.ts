@@ -33,6 +33,8 @@ async function config(flags: DbFlags & Partial<ServerConfig>): Promise<ServerCon
     ...(flags.host ? { host: flags.host } : {}),
     ...(flags.seed === false ? { seed: false } : {}),
     ...(flags.logLevel ? { logLevel: flags.logLevel } : {}),
+    ...(flags.insecureRegistries?.length ? { insecureRegistries: flags.insecureRegistries } : {}),
+    ...(flags.publicUrl ? { publicUrl: flags.publicUrl } : {}),
   });
 }
 
@@ -51,9 +53,12 @@ export function serverCommands(program: Command, setExit: (code: number) => void
       .option('--no-seed', 'do not load the seed slice on start')
       .option('--evidence-limit <bytes>', 'largest evidence envelope accepted (env CHARTER_EVIDENCE_LIMIT, default 1048576)')
       .option('--private-reads', 'catalog reads and checks need a token with platform.registry.read (env CHARTER_PRIVATE_READS=1)')
-      .option('--log-level <level>', 'fatal, error, warn, info, debug (env CHARTER_LOG_LEVEL)'),
-  ).action(async (flags: DbFlags & { port?: string; host?: string; seed?: boolean; logLevel?: string; privateReads?: boolean; evidenceLimit?: string }) => {
-    const cfg = await config({ ...flags, port: flags.port === undefined ? undefined : Number(flags.port) } as DbFlags & Partial<ServerConfig>);
+      .option('--log-level <level>', 'fatal, error, warn, info, debug (env CHARTER_LOG_LEVEL)')
+      .option('--insecure-registry <host[:port]>', 'speak plain HTTP to this OCI registry (repeatable; joined with CHARTER_INSECURE_REGISTRIES)', (v: string, all: string[]) => [...all, v], [] as string[])
+      .option('--public-url <url>', "the service's public URL, the verifier.id of its verification summaries (env CHARTER_PUBLIC_URL)"),
+  ).action(async (flags: DbFlags & { port?: string; host?: string; seed?: boolean; logLevel?: string; privateReads?: boolean; evidenceLimit?: string; insecureRegistry: string[]; publicUrl?: string }) => {
+    const { insecureRegistry, ...rest } = flags;
+    const cfg = await config({ ...rest, insecureRegistries: insecureRegistry, port: flags.port === undefined ? undefined : Number(flags.port) } as DbFlags & Partial<ServerConfig>);
     if (flags.privateReads) cfg.privateReads = true;
     if (flags.evidenceLimit !== undefined) cfg.evidenceLimit = Number(flags.evidenceLimit);
     const log = (line: string) => process.stderr.write(`charter: ${line}\n`);

@@ -1,6 +1,10 @@
 import type { Issue } from '../errors.js';
 import { refListSchema, refSchema, type FamilyDefinition, type SpecReference } from './family.js';
 
+/** `host[:port]/path`, the path in the distribution spec's grammar (lowercase components). */
+export const STAGE_REPOSITORY_PATTERN =
+  '^(?:localhost|\\[[0-9a-fA-F:]+\\]|[a-zA-Z0-9-]+(?:\\.[a-zA-Z0-9-]+)+|[a-zA-Z0-9-]+(?=:))(?::[0-9]{1,5})?/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$';
+
 const condition = {
   type: 'object',
   additionalProperties: false,
@@ -63,6 +67,12 @@ export const artifactType: FamilyDefinition = {
           required: ['name', 'requirements'],
           properties: {
             name: { type: 'string', pattern: '^[a-z][a-z0-9_]*$' },
+            repository: {
+              type: 'string',
+              maxLength: 255,
+              pattern: STAGE_REPOSITORY_PATTERN,
+              description: 'host[:port]/repository: a promoted image is copied here (same digest) and tagged with its version; only Charter needs push rights on it',
+            },
             requirements: { type: 'array', items: { oneOf: [evidenceRequirement, approvalRequirement] } },
           },
         },

@@ -97,6 +97,8 @@ export interface Stage {
   name: string;
   /** As written; each one is classified when evaluated, so an unreadable one fails closed alone. */
   requirements: readonly unknown[];
+  /** `host[:port]/repo`: where a promoted image is copied (DESIGN §12); absent for no copy. */
+  repository?: string;
 }
 
 /** The ordered stages of an artifact type. Throws PolicyError('INVALID_POLICY') if there are none to read. */
@@ -114,7 +116,8 @@ export function readStages(artifactType: Entry): Stage[] {
     if (typeof name !== 'string' || !Array.isArray(requirements)) {
       throw new PolicyError('INVALID_POLICY', `artifact type ${artifactType.id}: stages[${i}] needs a name and requirements[]`);
     }
-    return { name, requirements };
+    const repository = isRecord(s) && typeof s['repository'] === 'string' ? s['repository'] : undefined;
+    return repository === undefined ? { name, requirements } : { name, requirements, repository };
   });
 }
 

@@ -23,6 +23,15 @@ export interface ProofDecision {
   actor: string;
   decided_at: string;
   audit_index: number;
+  /** Present when the stage names a repository (DESIGN §12): the image copy and how it went. */
+  copy?: DecisionCopy;
+}
+
+export interface DecisionCopy {
+  repository: string;
+  tag: string;
+  status: 'done' | 'failed';
+  detail: string;
 }
 
 export interface ProofEvent extends ServedEvent {
@@ -131,6 +140,7 @@ export function verifyReleaseProof(input: unknown, opts: { logKey?: NoteVerifier
       logged(d.audit_index, 'promotion.decide', `decision ${d.id}`, d);
       if (d.artifact !== artifact.digest) problems.push(`decision ${d.id} is about ${d.artifact}, not ${artifact.digest}`);
       if (d.outcome !== 'promoted') problems.push(`decision ${d.id} is ${d.outcome}`);
+      if (d.copy?.status === 'failed') problems.push(`decision ${d.id}: its copy to ${d.copy.repository} failed, so it does not count`);
     }
     for (const a of proof.approvals ?? []) {
       const e = logged(a.audit_index, 'approval.record', `approval ${a.id}`, undefined);

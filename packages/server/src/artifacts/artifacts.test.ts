@@ -181,7 +181,8 @@ for (const engine of testEngines()) {
       assert.ok(report.proved.some((p) => /re-evaluating the policy/.test(p)));
       // One byte anywhere in a string value: every such change is caught (the document is signed).
       const text: string = proof.text;
-      const positions = [...text.matchAll(/"([^"\\]{4,})"/g)].map((m) => m.index! + 2);
+      // Every JSON string, in order (so short strings and escapes never shift the pairing), then the long ones.
+      const positions = [...text.matchAll(/"((?:[^"\\]|\\.)*)"/g)].filter((m) => m[1]!.length >= 4 && !m[1]!.includes('\\')).map((m) => m.index! + 2);
       for (let i = 0; i < 40; i++) {
         const at = positions[Math.floor((i * 7919) % positions.length)]!;
         const changed = text.slice(0, at) + (text[at] === 'a' ? 'b' : 'a') + text.slice(at + 1);

@@ -27,16 +27,21 @@ import {
   type TrustedKey,
 } from '@charter/core';
 import { ACTIONS, type Actor, type Registry } from '../registry/registry.js';
-import { artifactStore, type Artifact, type Decision, type StoredApproval, type StoredEvidence } from '../store/artifact-store.js';
-export type { Artifact, Decision, StoredApproval, StoredEvidence } from '../store/artifact-store.js';
+import { copyManifest, copyReferrers, digestOf, discoverEnvelopes, MEDIA, parseImageRef, parseRepository, resolveImage, RegistryClient, type Descriptor, type Repo } from '../oci/index.js';
+import { artifactStore, type Artifact, type ArtifactImage, type Decision, type StoredApproval, type StoredEvidence } from '../store/artifact-store.js';
+export type { Artifact, ArtifactImage, Decision, StoredApproval, StoredEvidence } from '../store/artifact-store.js';
+import { canonicalEnvelope, policyDigest, sha256hex, signVsa, vsaStatement, type AttestationKey } from './vsa.js';
 
 export const DIGEST_PATTERN = '^sha256:[0-9a-f]{64}$';
 const DIGEST = new RegExp(DIGEST_PATTERN);
 
 export interface RegisterRequest {
-  digest: string;
+  /** The digest, or an image reference to resolve it from (or both: they must agree). */
+  digest?: string;
+  image?: string;
   artifact_type: string;
-  product: string;
+  /** Defaults to the artifact type's owner. */
+  product?: string;
   name: string;
   version: string;
   source?: { repo?: string; commit?: string; build_url?: string };
@@ -49,6 +54,25 @@ export interface DeployCheck {
   detail: string;
   stage: string;
   decision: Decision | null;
+}
+
+/** What the artifact trust path needs to speak to OCI registries and sign verification summaries. */
+export interface OciDeps {
+  client: RegistryClient;
+  attestationKey: AttestationKey;
+  /** The service's own URL: a VSA's verifier.id. */
+  serviceUrl: () => string;
+}
+
+export interface DiscoverResult {
+  discovered: number;
+  attached: StoredEvidence[];
+  skipped: { descriptor: Descriptor; reason: string }[];
+}
+
+/** A promoted decision counts (for the next stage and the deploy check) unless its copy failed. */
+export function counts(d: Decision): boolean {
+  return d.outcome === 'promoted' && d.copy?.status !== 'failed';
 }
 
 /** Everything policy needs about one artifact, loaded together. */
@@ -84,8 +108,15 @@ export class Artifacts {
   readonly #keys = new Map<string, KeyObject>();
   static readonly CACHE_MS = 1000;
 
-  constructor(registry: Registry) {
+  readonly #oci: OciDeps;
+
+  constructor(registry: Registry, oci: OciDeps) {
     this.#registry = registry;
+    this.#oci = oci;
+  }
+
+  get attestationKey(): AttestationKey {
+    return this.#oci.attestationKey;
   }
 
   get #db() {
@@ -125,25 +156,41 @@ export class Artifacts {
   }
 
   async register(req: RegisterRequest, actor: Actor): Promise<{ artifact: Artifact; created: boolean }> {
-    this.#requireDigest(req.digest);
+    if (req.digest === undefined && req.image === undefined) {
+      throw new CharterError('MALFORMED_REQUEST', 'name the artifact by digest, by image reference, or both', { errors: [{ pointer: '/digest', code: 'MALFORMED_REQUEST', detail: 'digest or image is required' }] });
+    }
+    if (req.digest !== undefined) this.#requireDigest(req.digest);
     const typeEntry = this.#usable('artifact-type', typeId(req.artifact_type));
-    this.#usable('product', req.product);
+    const product = req.product ?? typeEntry.owner;
+    this.#usable('product', product);
     const { principal } = actor;
-    assertMayRegister(principal, req.product, typeEntry);
-    const wanted = { artifact_type: typeEntry.id, product: req.product, name: req.name, version: req.version, source: req.source ?? {}, labels: req.labels ?? {} };
-    const existing = await artifactStore.artifact(this.#db, req.digest);
+    assertMayRegister(principal, product, typeEntry);
+    let digest = req.digest;
+    let image: ArtifactImage | null = null;
+    if (req.image !== undefined) {
+      const ref = parseImageRef(req.image);
+      if (digest !== undefined && ref.digest !== null && ref.digest !== digest) throw mismatch(digest, ref.digest, req.image);
+      // Resolved only after the caller is known to be allowed: the registry is asked nothing otherwise.
+      const resolved = await resolveImage(this.#oci.client, req.image);
+      if (digest !== undefined && resolved.digest !== digest) throw mismatch(digest, resolved.digest, req.image);
+      digest = resolved.digest;
+      image = { repository: resolved.repository, tag: resolved.tag };
+    }
+    const artifactDigest = digest!;
+    const wanted = { artifact_type: typeEntry.id, product, name: req.name, version: req.version, source: req.source ?? {}, labels: req.labels ?? {}, image };
+    const existing = await artifactStore.artifact(this.#db, artifactDigest);
     if (existing) return { artifact: this.#same(existing, wanted), created: false };
     try {
       const { value } = await this.#registry.mutate(actor, ACTIONS.artifactRegister, async (trx, at, audit_index) => {
-        const artifact: Artifact = { digest: req.digest, ...wanted, registered_by: principal.name, registered_at: at, audit_index };
+        const artifact: Artifact = { digest: artifactDigest, ...wanted, registered_by: principal.name, registered_at: at, audit_index };
         await artifactStore.insertArtifact(trx, artifact);
-        return { value: artifact, subject: [req.digest, formatRef('artifact-type', typeEntry.id)], details: artifact };
+        return { value: artifact, subject: [artifactDigest, formatRef('artifact-type', typeEntry.id)], details: artifact };
       });
-      this.#cache.delete(req.digest);
+      this.#cache.delete(artifactDigest);
       return { artifact: value, created: true };
     } catch (err) {
       // A concurrent registration of the same digest won the insert: answer as if we were second.
-      const raced = await artifactStore.artifact(this.#db, req.digest);
+      const raced = await artifactStore.artifact(this.#db, artifactDigest);
       if (raced) return { artifact: this.#same(raced, wanted), created: false };
       throw err;
     }
@@ -256,6 +303,32 @@ export class Artifacts {
     return { evidence: value, created: existing === undefined };
   }
 
+  /**
+   * Finds the attestations pushed beside the artifact's image and attaches each exactly as if it
+   * had been posted. Idempotent: envelopes attached before are listed again, not duplicated.
+   */
+  async discover(digest: string, actor: Actor): Promise<DiscoverResult> {
+    const artifact = await this.get(digest);
+    assertMayActOn(actor.principal, artifact);
+    if (!artifact.image) {
+      throw new CharterError('MALFORMED_REQUEST', `${digest} was registered by digest only: Charter does not know where its image lives (register it with an image reference)`, { errors: [{ pointer: '/image', code: 'MALFORMED_REQUEST', detail: 'no image recorded' }] });
+    }
+    const repo = parseRepository(artifact.image.repository);
+    const found = await discoverEnvelopes(this.#oci.client, repo, digest);
+    const result: DiscoverResult = { discovered: found.envelopes.length, attached: [], skipped: [...found.skipped] };
+    for (const { descriptor, bytes } of found.envelopes) {
+      try {
+        result.attached.push((await this.attach(digest, bytes, actor)).evidence);
+      } catch (err) {
+        // What the registry holds is not Charter's to vouch for: an envelope it cannot take is reported, not fatal.
+        if (err instanceof CharterError && ['INVALID_EVIDENCE', 'SUBJECT_MISMATCH', 'UNKNOWN_EVIDENCE_TYPE', 'MALFORMED_REQUEST', 'PAYLOAD_TOO_LARGE'].includes(err.code)) {
+          result.skipped.push({ descriptor, reason: `${err.code}: ${err.message}` });
+        } else throw err;
+      }
+    }
+    return result;
+  }
+
   #evidenceTypeFor(predicateType: string, base: string): Entry {
     let unusable: Entry | undefined;
     for (const e of this.#registry.catalog.entries()) {
@@ -317,7 +390,7 @@ export class Artifacts {
       artifactType: type,
       evidence: state.evidence,
       approvals: state.approvals,
-      promotedStages: [...new Set(state.decisions.filter((d) => d.outcome === 'promoted').map((d) => d.stage))],
+      promotedStages: [...new Set(state.decisions.filter(counts).map((d) => d.stage))],
       view: this.#registry.catalog,
       now: this.#now(),
       registeredBy: state.artifact.registered_by,
@@ -352,6 +425,25 @@ export class Artifacts {
       const e = p ? this.#registry.catalog.get(p.family, p.id) : undefined;
       if (p && e) registry[formatRef(p.family, p.id)] = e.revision;
     }
+    const evaluatedAt = this.#registry.now().toISOString();
+    const stageSpec = readStages(type).find((x) => x.name === stage)!;
+    let copy: Decision['copy'];
+    let vsa: string | null = null;
+    if (evaluation.passes) {
+      const resourceUri = stageSpec.repository && state.artifact.image ? `${stageSpec.repository}@${digest}` : state.artifact.image ? `${state.artifact.image.repository}@${digest}` : `charter:artifact:${digest}`;
+      const envelope = signVsa(vsaStatement({
+        serviceUrl: this.#oci.serviceUrl(),
+        artifactDigest: digest,
+        resourceUri,
+        timeVerified: evaluatedAt,
+        policy: { uri: `${this.#oci.serviceUrl()}/v1/entries/artifact-type/${type.id}?revision=${type.revision}#stage=${stage}`, digest: policyDigest(stageSpec) },
+        inputs: await this.#inputAttestations(state, evaluation.checks),
+        stage,
+      }), this.#oci.attestationKey);
+      vsa = JSON.stringify(envelope);
+      if (stageSpec.repository) copy = await this.#copy(state.artifact, stageSpec.repository, Buffer.from(vsa));
+      else if (state.artifact.image) await this.#pushVsa(parseRepository(state.artifact.image.repository), digest, Buffer.from(vsa)).catch(() => undefined);
+    }
     const { value } = await this.#registry.mutate(actor, ACTIONS.promotionDecide, async (trx, at, auditIndex) => {
       const decision: Decision = {
         id: id('dec'),
@@ -363,12 +455,80 @@ export class Artifacts {
         actor: actor.principal.name,
         decided_at: at,
         audit_index: auditIndex,
+        ...(copy ? { copy } : {}),
       };
-      await artifactStore.insertDecision(trx, decision);
+      // A failed copy gets no summary: nothing was verified into the stage's repository.
+      await artifactStore.insertDecision(trx, decision, copy?.status === 'failed' ? null : vsa);
       return { value: decision, subject: [digest, decision.id], details: decision };
     });
     this.#cache.delete(digest);
     return value;
+  }
+
+  /** sha256 of the canonical form of every envelope the satisfied checks relied on. */
+  async #inputAttestations(state: ArtifactState, checks: readonly { status: string; evidence: string[] }[]): Promise<{ uri: string; sha256: string }[]> {
+    const used = new Set(checks.filter((c) => c.status === 'satisfied').flatMap((c) => c.evidence));
+    const items = state.evidence.filter((e) => used.has(e.id));
+    const raw = await artifactStore.envelopes(this.#db, items.map((e) => e.id));
+    const algorithm = (signer: string) => {
+      const p = tryParseRef(signer);
+      return p ? String(this.#registry.catalog.get('signer', p.id)?.spec.algorithm ?? '') : undefined;
+    };
+    return items.map((e) => ({ uri: `${this.#oci.serviceUrl()}/v1/artifacts/${e.artifact}/evidence/${e.id}`, sha256: sha256hex(canonicalEnvelope(raw.get(e.id)!, e.signers, algorithm)) }));
+  }
+
+  /**
+   * Copies the image into the stage repository (same digest, tagged with the version), its
+   * referrers along, and pushes the VSA beside it. Any failure is recorded, never thrown: the
+   * decision must say what happened.
+   */
+  async #copy(artifact: Artifact, repository: string, vsa: Buffer): Promise<NonNullable<Decision['copy']>> {
+    const tag = artifact.version.replace(/[^A-Za-z0-9_.-]/g, '-').replace(/^[.-]/, '_').slice(0, 128);
+    const base = { repository, tag };
+    if (!artifact.image) return { ...base, status: 'failed', detail: `${artifact.digest} was registered by digest only: Charter does not know where its image lives, so it cannot copy it (register it with --image)` };
+    try {
+      const from = parseRepository(artifact.image.repository);
+      const to = parseRepository(repository);
+      const manifest = await copyManifest(this.#oci.client, from, to, artifact.digest, tag);
+      const refs = await copyReferrers(this.#oci.client, from, to, artifact.digest);
+      await this.#pushVsa(to, artifact.digest, vsa, manifest.mediaType, manifest.bytes.length);
+      return { ...base, status: 'done', detail: `copied ${artifact.image.repository}@${artifact.digest} to ${repository}:${tag} with ${refs.referrers} referrer(s); verification summary pushed as a referrer` };
+    } catch (err) {
+      if (err instanceof CharterError) return { ...base, status: 'failed', detail: err.message };
+      throw err;
+    }
+  }
+
+  /** Pushes a VSA as an OCI 1.1 referrer of `digest` (listed in the tag-schema index where the API is missing). */
+  async #pushVsa(repo: Repo, digest: string, vsa: Buffer, mediaType?: string, size?: number): Promise<void> {
+    const client = this.#oci.client;
+    if (mediaType === undefined || size === undefined) {
+      const m = await client.requireManifest(repo, digest);
+      mediaType = m.mediaType;
+      size = m.bytes.length;
+    }
+    const empty = await client.pushBlob(repo, Buffer.from('{}'));
+    const layer = await client.pushBlob(repo, vsa);
+    const manifest = {
+      schemaVersion: 2,
+      mediaType: MEDIA.ociManifest,
+      artifactType: MEDIA.dsse,
+      config: { mediaType: MEDIA.empty, digest: empty.digest, size: empty.size },
+      layers: [{ mediaType: MEDIA.dsse, digest: layer.digest, size: layer.size, annotations: { 'dev.sigstore.bundle.predicateType': 'https://slsa.dev/verification_summary/v1' } }],
+      subject: { mediaType, digest, size },
+    };
+    const bytes = Buffer.from(JSON.stringify(manifest));
+    const manifestDigest = digestOf(bytes);
+    const { subjectHandled } = await client.putManifest(repo, manifestDigest, { bytes, mediaType: MEDIA.ociManifest, digest: manifestDigest });
+    if (!subjectHandled) await client.addToReferrersTag(repo, digest, [{ mediaType: MEDIA.ociManifest, digest: manifestDigest, size: bytes.length, artifactType: MEDIA.dsse }]);
+  }
+
+  /** The signed VSA of the newest promoted decision for `stage` (DSSE JSON). */
+  async vsa(digest: string, stage: string): Promise<string> {
+    await this.get(digest);
+    const found = await artifactStore.vsa(this.#db, digest, stage);
+    if (!found) throw new CharterError('NOT_FOUND', `${digest} has no verification summary for stage '${stage}': it was not promoted there (or its copy failed)`);
+    return found.envelope;
   }
 
   async decisions(digest: string): Promise<Decision[]> {
@@ -399,7 +559,7 @@ export class Artifacts {
     const stages = type ? readStages(type).map((s) => s.name) : [];
     if (!type || !stages.includes(stage)) return { allowed: false, reason: 'unknown_stage', detail: `artifact type ${state.artifact.artifact_type} has no stage '${stage}'`, stage, decision: null };
     const trust = checkStageTrust({ ...this.#input(state, type), stage });
-    const decision = [...state.decisions].reverse().find((d) => d.stage === stage && d.outcome === 'promoted') ?? null;
+    const decision = [...state.decisions].reverse().find((d) => d.stage === stage && counts(d)) ?? null;
     return { allowed: trust.allowed, reason: trust.code, detail: trust.reason, stage, decision };
   }
 
@@ -420,6 +580,13 @@ export function referencedBy(type: Entry, stage: string): string[] {
     if (Array.isArray(req.signers)) for (const x of req.signers) if (typeof x === 'string') out.add(x.replace(/@\d+$/, ''));
   }
   return [...out];
+}
+
+function mismatch(digest: string, resolved: string, image: string): CharterError {
+  return new CharterError('IMAGE_DIGEST_MISMATCH', `${image} resolves to ${resolved}, not to the digest given (${digest})`, {
+    errors: [{ pointer: '/digest', code: 'IMAGE_DIGEST_MISMATCH', detail: `the image resolves to ${resolved}` }],
+    extra: { resolved },
+  });
 }
 
 function describeSignature(s: EvidenceSignature, evidenceType: string): string {

@@ -1,3 +1,4 @@
+import { counts } from './artifacts.js';
 import { CharterError, proofSigningBytes, tryParseRef, type Entry, type ReleaseProof } from '@charter/core';
 import { registryStore } from '../store/registry-store.js';
 import type { Registry } from '../registry/registry.js';
@@ -19,7 +20,7 @@ export class ReleaseProofs {
 
   async build(digest: string, stage: string): Promise<ReleaseProof> {
     const state = await this.#artifacts.stateFor(digest);
-    const latestPromoted = (s: string): Decision | undefined => [...state.decisions].reverse().find((d) => d.stage === s && d.outcome === 'promoted');
+    const latestPromoted = (s: string): Decision | undefined => [...state.decisions].reverse().find((d) => d.stage === s && counts(d));
     const decision = latestPromoted(stage);
     if (!decision) throw new CharterError('NOT_FOUND', `${digest} has not been promoted to ${stage}: there is nothing to prove`);
 

@@ -10,7 +10,7 @@ import type { Registry } from '../registry/registry.js';
 import { Auth } from '../auth/auth.js';
 import { TokenService } from '../auth/token-service.js';
 import { ChangeSets } from '../registry/changesets.js';
-import { Artifacts } from '../artifacts/artifacts.js';
+import { Artifacts, type OciDeps } from '../artifacts/artifacts.js';
 import { ReleaseProofs } from '../artifacts/proof.js';
 import { webRoutes } from '../web/web-routes.js';
 import { artifactRoutes } from './artifact-routes.js';
@@ -40,6 +40,8 @@ export interface AppOptions {
   /** Largest accepted request body, bytes. */
   bodyLimit?: number;
   logLevel?: string;
+  /** OCI registry client, attestation key and service URL (DESIGN §12). */
+  oci: OciDeps;
 }
 
 function ajv(opts: AjvOptions): Ajv {
@@ -155,7 +157,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   feedRoutes(app, opts.registry, auth);
   governanceRoutes(app, { auth, tokens: new TokenService(opts.registry), changesets: new ChangeSets(opts.registry) });
   auditRoutes(app, { auth, audit: opts.registry.audit });
-  const artifacts = new Artifacts(opts.registry);
+  const artifacts = new Artifacts(opts.registry, opts.oci);
   artifactRoutes(app, { auth, artifacts, proofs: new ReleaseProofs(opts.registry, artifacts), evidenceLimit: opts.evidenceLimit ?? 1024 * 1024 });
   contractRoutes(app, { auth, registry: opts.registry });
   webRoutes(app, { auth, artifacts, registry: opts.registry });

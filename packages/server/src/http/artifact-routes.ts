@@ -6,7 +6,7 @@ import type { Auth } from '../auth/auth.js';
 import type { ReleaseProofs } from '../artifacts/proof.js';
 import { actorOf } from './governance-routes.js';
 import { problem, sendProblem } from './problem.js';
-import { ApprovalBody, ApprovalList, ApprovalSchema, ArtifactList, ArtifactListQuery, ArtifactSchema, BEARER, DecisionList, DecisionSchema, DeployCheckBody, DeployCheckSchema, DigestParams, EnvelopeSchema, EVIDENCE_MEDIA_TYPES, EvidenceId, EvidenceList, EvidenceRequestBody, EvidenceSchema, ExplanationSchema, problemResponse, PromotionBody, PromotionDeniedSchema, ProofQuery, PUBLIC_READ, READ_PROBLEMS, RegisterArtifactBody, ReleaseProofSchema, responses } from '@charter/api';
+import { DiscoverBody, AttestationKeySchema, CopyFailedSchema, DiscoverResultSchema, VsaEnvelopeSchema, VsaQuery, ApprovalBody, ApprovalList, ApprovalSchema, ArtifactList, ArtifactListQuery, ArtifactSchema, BEARER, DecisionList, DecisionSchema, DeployCheckBody, DeployCheckSchema, DigestParams, EnvelopeSchema, EVIDENCE_MEDIA_TYPES, EvidenceId, EvidenceList, EvidenceRequestBody, EvidenceSchema, ExplanationSchema, problemResponse, PromotionBody, PromotionDeniedSchema, ProofQuery, PUBLIC_READ, READ_PROBLEMS, RegisterArtifactBody, ReleaseProofSchema, responses } from '@charter/api';
 import { Type } from 'typebox';
 
 export function artifactRoutes(fastify: FastifyInstance, deps: { auth: Auth; artifacts: Artifacts; proofs: ReleaseProofs; evidenceLimit: number }): void {
@@ -18,11 +18,12 @@ export function artifactRoutes(fastify: FastifyInstance, deps: { auth: Auth; art
     preHandler: auth.require(SCOPES.register),
     schema: {
       tags: ['artifacts'],
-      summary: 'Register an artifact by digest (idempotent; different content for the same digest is 409)',
+      summary: 'Register an artifact by digest or image reference (idempotent; different content for the same digest is 409)',
+      description: "With `image`, Charter resolves the manifest digest in the registry (OCI manifest or index, Docker v2 manifest or list); a `digest` given beside it must agree (409 IMAGE_DIGEST_MISMATCH). The product defaults to the artifact type's owner. Registry failures are 502 problems naming the registry, repository and HTTP status.",
       operationId: 'registerArtifact',
       security: BEARER,
       body: RegisterArtifactBody,
-      response: responses({ 200: { ...ArtifactSchema, description: 'already registered with the same content' }, 201: ArtifactSchema }, [400, 401, 403, 409, 413, 415, 422]),
+      response: responses({ 200: { ...ArtifactSchema, description: 'already registered with the same content' }, 201: ArtifactSchema }, [400, 401, 403, 409, 413, 415, 422, 502]),
     },
     handler: async (req, reply) => {
       const { artifact, created } = await artifacts.register(req.body, actorOf(req));
@@ -119,14 +120,59 @@ export function artifactRoutes(fastify: FastifyInstance, deps: { auth: Auth; art
       security: BEARER,
       params: DigestParams,
       body: PromotionBody,
-      response: responses({ 201: DecisionSchema, 403: problemResponse(403, PromotionDeniedSchema, 'Denied: the promotion was evaluated and refused (`decision` is the recorded decision); or the token lacks the scope') }, [400, 401, 404, 413, 415, 422]),
+      description: 'When the stage names a repository, a promotion that passes copies the image there (same digest, tagged with the version, referrers along) and pushes its verification summary beside it; if the copy fails the decision is recorded with `copy.status: failed`, does not count, and the answer is 502 REGISTRY_COPY_FAILED with the decision.',
+      response: responses({ 201: DecisionSchema, 403: problemResponse(403, PromotionDeniedSchema, 'Denied: the promotion was evaluated and refused (`decision` is the recorded decision); or the token lacks the scope'), 502: problemResponse(502, CopyFailedSchema, 'The policy passed but the copy into the stage repository failed (`decision` is the recorded decision; promote again to retry)') }, [400, 401, 404, 413, 415, 422]),
     },
     handler: async (req, reply) => {
       const decision = await artifacts.promote(req.params.digest, req.body.stage, actorOf(req));
+      if (decision.outcome === 'promoted' && decision.copy?.status === 'failed') {
+        return sendProblem(reply, problem('REGISTRY_COPY_FAILED', `${decision.artifact} passed the policy for ${decision.stage}, but copying it to ${decision.copy.repository} failed: ${decision.copy.detail}. The decision is recorded and does not count; promote again to retry.`, [{ pointer: '/decision/copy', code: 'REGISTRY_COPY_FAILED', detail: decision.copy.detail }], { decision }));
+      }
       if (decision.outcome === 'promoted') return reply.code(201).send(decision);
       const missing = decision.checks.filter((c) => c.status !== 'satisfied');
       return sendProblem(reply, problem('PROMOTION_DENIED', `promotion of ${decision.artifact} to ${decision.stage} denied: ${missing.map((c) => c.detail).join('; ')}`, missing.map((c, i) => ({ pointer: `/decision/checks/${decision.checks.indexOf(c)}`, code: 'PROMOTION_DENIED' as const, detail: `${c.status}: ${c.detail}` })).slice(0, 50), { decision }));
     },
+  });
+
+  app.post('/v1/artifacts/:digest/evidence/discover', {
+    preHandler: auth.require(SCOPES.attach),
+    schema: {
+      tags: ['artifacts'],
+      operationId: 'discoverEvidence',
+      summary: "Find the attestations pushed beside the artifact's image and attach each as if it had been posted",
+      description: "OCI 1.1 referrers (the API, or the sha256-<hex> tag index where the registry lacks it), cosign's sha256-<hex>.att tag (DSSE envelope layers) and Sigstore bundles. Idempotent. What Charter cannot take is skipped with a reason.",
+      security: BEARER,
+      params: DigestParams,
+      body: DiscoverBody,
+      response: responses({ 200: DiscoverResultSchema }, [400, 401, 403, 404, 413, 415, 422, 502]),
+    },
+    handler: async (req) => artifacts.discover(req.params.digest, actorOf(req)),
+  });
+
+  app.get('/v1/artifacts/:digest/vsa', {
+    preHandler: reads,
+    schema: {
+      tags: ['artifacts'],
+      operationId: 'getVerificationSummary',
+      summary: 'The SLSA verification summary (VSA v1, a DSSE envelope signed by the attestation key) of the newest promotion to a stage',
+      security: PUBLIC_READ,
+      params: DigestParams,
+      querystring: VsaQuery,
+      response: responses({ 200: VsaEnvelopeSchema }, [400, ...READ_PROBLEMS, 404]),
+    },
+    handler: async (req, reply) => reply.type('application/json').send(await artifacts.vsa(req.params.digest, req.query.stage)),
+  });
+
+  app.get('/v1/attestation/key', {
+    preHandler: reads,
+    schema: {
+      tags: ['artifacts'],
+      operationId: 'getAttestationKey',
+      summary: 'The public key that signs verification summaries',
+      security: PUBLIC_READ,
+      response: responses({ 200: AttestationKeySchema }, READ_PROBLEMS),
+    },
+    handler: async () => ({ public_key: artifacts.attestationKey.publicPem, keyid: artifacts.attestationKey.keyid }),
   });
 
   app.get('/v1/artifacts/:digest/promotions', {

@@ -63,6 +63,13 @@ export const ERRORS = {
   INVALID_POLICY: { status: 422, title: 'Invalid promotion policy' },
   INVALID_DURATION: { status: 422, title: 'Invalid duration' },
   PROMOTION_DENIED: { status: 403, title: 'Promotion denied' },
+  INVALID_IMAGE_REF: { status: 400, title: 'Invalid image reference' },
+  IMAGE_DIGEST_MISMATCH: { status: 409, title: 'Image digest mismatch' },
+  MANIFEST_UNKNOWN: { status: 422, title: 'Manifest unknown' },
+  REGISTRY_UNREACHABLE: { status: 502, title: 'Registry unreachable' },
+  REGISTRY_DENIED: { status: 502, title: 'Registry denied access' },
+  REGISTRY_ERROR: { status: 502, title: 'Registry error' },
+  REGISTRY_COPY_FAILED: { status: 502, title: 'Registry copy failed' },
   INVALID_MANIFEST: { status: 422, title: 'Invalid manifest' },
   NOT_IN_CONTRACT: { status: 422, title: 'Not in the contract' },
   INVALID_USAGE: { status: 422, title: 'Invalid usage record' },
@@ -72,7 +79,7 @@ export const ERRORS = {
   MISSING_NODE: { status: 500, title: 'Missing tree node' },
   INVALID_CHECKPOINT: { status: 422, title: 'Invalid checkpoint' },
   INVALID_NOTE: { status: 422, title: 'Invalid signed note' },
-} as const satisfies Record<ErrorCode, { status: 400 | 401 | 403 | 404 | 408 | 409 | 413 | 414 | 415 | 422 | 431 | 500 | 503; title: string }>;
+} as const satisfies Record<ErrorCode, { status: 400 | 401 | 403 | 404 | 408 | 409 | 413 | 414 | 415 | 422 | 431 | 500 | 502 | 503; title: string }>;
 
 export function statusFor(code: ErrorCode): number {
   return ERRORS[code].status;

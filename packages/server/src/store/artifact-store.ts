@@ -15,6 +15,14 @@ export interface Artifact {
   registered_by: string;
   registered_at: string;
   audit_index: number;
+  /** Where the image lives, when registered by image reference (DESIGN §12). */
+  image: ArtifactImage | null;
+}
+
+export interface ArtifactImage {
+  /** `host[:port]/repo`. */
+  repository: string;
+  tag: string | null;
 }
 
 /** Evidence as stored and served (DESIGN §9 shape plus what policy needs). */
@@ -37,7 +45,7 @@ export interface StoredApproval extends Approval {
 export type Decision = ProofDecision;
 
 function toArtifact(r: Selectable<Database['artifacts']>): Artifact {
-  return { ...r, source: JSON.parse(r.source), labels: JSON.parse(r.labels), audit_index: Number(r.audit_index) };
+  return { ...r, source: JSON.parse(r.source), labels: JSON.parse(r.labels), audit_index: Number(r.audit_index), image: r.image ? JSON.parse(r.image) : null };
 }
 
 function toEvidence(r: Selectable<Database['evidence']>): StoredEvidence {
@@ -58,12 +66,13 @@ function toEvidence(r: Selectable<Database['evidence']>): StoredEvidence {
 }
 
 function toDecision(r: Selectable<Database['decisions']>): Decision {
-  return { ...r, outcome: r.outcome as Decision['outcome'], policy: JSON.parse(r.policy), checks: JSON.parse(r.checks), audit_index: Number(r.audit_index) };
+  const { copy, vsa: _vsa, ...rest } = r;
+  return { ...rest, outcome: r.outcome as Decision['outcome'], policy: JSON.parse(r.policy), checks: JSON.parse(r.checks), audit_index: Number(r.audit_index), ...(copy ? { copy: JSON.parse(copy) } : {}) };
 }
 
 export const artifactStore = {
   async insertArtifact(db: Db, a: Artifact): Promise<void> {
-    await db.insertInto('artifacts').values({ ...a, source: JSON.stringify(a.source), labels: JSON.stringify(a.labels) }).execute();
+    await db.insertInto('artifacts').values({ ...a, source: JSON.stringify(a.source), labels: JSON.stringify(a.labels), image: a.image ? JSON.stringify(a.image) : null }).execute();
   },
 
   async artifact(db: Db, digest: string): Promise<Artifact | undefined> {
@@ -78,7 +87,7 @@ export const artifactStore = {
     if (q.after) query = query.where('digest', '>', q.after);
     if (q.stage) {
       const stage = q.stage;
-      query = query.where((eb) => eb.exists(eb.selectFrom('decisions').select('id').whereRef('decisions.artifact', '=', 'artifacts.digest').where('decisions.stage', '=', stage).where('decisions.outcome', '=', 'promoted')));
+      query = query.where((eb) => eb.exists(eb.selectFrom('decisions').select('id').whereRef('decisions.artifact', '=', 'artifacts.digest').where('decisions.stage', '=', stage).where('decisions.outcome', '=', 'promoted').where((w) => w.or([w('decisions.copy', 'is', null), w('decisions.copy', 'not like', '%"status":"failed"%')]))));
     }
     return (await query.orderBy('digest').limit(q.limit).execute()).map(toArtifact);
   },
@@ -134,8 +143,16 @@ export const artifactStore = {
     return rows.map((r) => ({ ...r, audit_index: Number(r.audit_index) }));
   },
 
-  async insertDecision(db: Db, d: Decision): Promise<void> {
-    await db.insertInto('decisions').values({ ...d, policy: JSON.stringify(d.policy), checks: JSON.stringify(d.checks) }).execute();
+  /** `vsa` is the signed verification summary (DSSE JSON) of a promoted decision. */
+  async insertDecision(db: Db, d: Decision, vsa: string | null = null): Promise<void> {
+    const { copy, ...rest } = d;
+    await db.insertInto('decisions').values({ ...rest, policy: JSON.stringify(d.policy), checks: JSON.stringify(d.checks), copy: copy ? JSON.stringify(copy) : null, vsa }).execute();
+  },
+
+  /** The verification summary of the newest promoted decision for the stage that has one. */
+  async vsa(db: Db, artifact: string, stage: string): Promise<{ decision: string; envelope: string } | undefined> {
+    const r = await db.selectFrom('decisions').select(['id', 'vsa']).where('artifact', '=', artifact).where('stage', '=', stage).where('outcome', '=', 'promoted').where('vsa', 'is not', null).orderBy('decided_at', 'desc').orderBy('id', 'desc').executeTakeFirst();
+    return r?.vsa ? { decision: r.id, envelope: r.vsa } : undefined;
   },
 
   async decisions(db: Db, artifact: string): Promise<Decision[]> {

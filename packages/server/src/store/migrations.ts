@@ -206,6 +206,17 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  // Reserved number for the OCI work (DESIGN §12): images, copies, verification summaries.
+  '0009_oci': {
+    async up(db: Kysely<unknown>) {
+      // {"repository", "tag"} when registered by image reference, else null.
+      await db.schema.alterTable('artifacts').addColumn('image', 'text').execute();
+      // {"repository", "tag", "status", "detail"} when the stage names a repository.
+      await db.schema.alterTable('decisions').addColumn('copy', 'text').execute();
+      // The signed SLSA VSA (DSSE envelope JSON) of a promoted decision.
+      await db.schema.alterTable('decisions').addColumn('vsa', 'text').execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

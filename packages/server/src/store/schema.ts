@@ -113,6 +113,7 @@ export interface ArtifactsTable {
   registered_by: string;
   registered_at: string;
   audit_index: number;
+  image: string | null;
 }
 
 export interface EvidenceTable {
@@ -151,6 +152,8 @@ export interface DecisionsTable {
   actor: string;
   decided_at: string;
   audit_index: number;
+  copy: string | null;
+  vsa: string | null;
 }
 
 export interface Database {
