@@ -153,7 +153,10 @@ for (const engine of testEngines()) {
       const self = await call(server, 'POST', `/v1/artifacts/${digest}/approvals`, { token: await token(server, admin, 'gpuaas-ci', ['scope:platform.release.approve']), body: { stage: 'prod' } });
       assert.equal(self.status, 403, 'the principal that registered the artifact cannot approve it');
       assert.equal(self.json.code, 'SELF_APPROVAL');
-      assert.equal((await call(server, 'POST', `/v1/artifacts/${digest}/approvals`, { token: alice, body: { stage: 'prod', comment: 'ok' } })).status, 201);
+      const first = await call(server, 'POST', `/v1/artifacts/${digest}/approvals`, { token: alice, body: { stage: 'prod', comment: 'ok' } });
+      assert.equal(first.status, 201);
+      const again = await call(server, 'POST', `/v1/artifacts/${digest}/approvals`, { token: alice, body: { stage: 'prod' } });
+      assert.deepEqual([again.status, again.json.id], [200, first.json.id], 'approving again creates nothing: 200 with the first approval');
       assert.equal((await promote('prod')).status, 403, 'one approval is not two');
       assert.equal((await call(server, 'POST', `/v1/artifacts/${digest}/approvals`, { token: bob, body: { stage: 'prod' } })).status, 201);
       const promoted = await promote('prod');

@@ -354,7 +354,8 @@ export class Artifacts {
     return env;
   }
 
-  async approve(digest: string, stage: string, comment: string | null, actor: Actor): Promise<StoredApproval> {
+  /** Records a release approval; the same principal approving the same stage again gets the first one back (created: false). */
+  async approve(digest: string, stage: string, comment: string | null, actor: Actor): Promise<{ approval: StoredApproval; created: boolean }> {
     const artifact = await this.get(digest);
     const type = this.#registry.catalog.get('artifact-type', artifact.artifact_type);
     const stages = type ? readStages(type).map((s) => s.name) : [];
@@ -363,14 +364,14 @@ export class Artifacts {
     this.#usable('evidence-type', 'approval');
     assertNotOwnApproval(actor.principal, artifact.registered_by, `registered ${digest}; its release`);
     const existing = (await artifactStore.approvals(this.#db, digest)).find((a) => a.stage === stage && a.principal === actor.principal.name);
-    if (existing) return existing;
+    if (existing) return { approval: existing, created: false };
     const { value } = await this.#registry.mutate(actor, ACTIONS.approvalRecord, async (trx, at, audit_index) => {
       const approval: StoredApproval = { id: id('ap'), artifact: digest, stage, principal: actor.principal.name, comment, at, audit_index };
       await artifactStore.insertApproval(trx, approval);
       return { value: approval, subject: [digest, approval.id], details: { approval: approval.id, artifact: digest, stage, principal: approval.principal, comment } };
     });
     this.#cache.delete(digest);
-    return value;
+    return { approval: value, created: true };
   }
 
   async approvals(digest: string): Promise<StoredApproval[]> {

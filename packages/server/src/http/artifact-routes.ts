@@ -100,9 +100,12 @@ export function artifactRoutes(fastify: FastifyInstance, deps: { auth: Auth; art
       security: BEARER,
       params: DigestParams,
       body: ApprovalBody,
-      response: responses({ 201: ApprovalSchema }, [400, 401, 403, 404, 413, 415, 422]),
+      response: responses({ 200: { ...ApprovalSchema, description: 'this principal had already approved this stage: the first approval' }, 201: ApprovalSchema }, [400, 401, 403, 404, 413, 415, 422]),
     },
-    handler: async (req, reply) => reply.code(201).send({ ...(await artifacts.approve(req.params.digest, req.body.stage, req.body.comment ?? null, actorOf(req))), evidence_type: 'evidence-type:approval' }),
+    handler: async (req, reply) => {
+      const { approval, created } = await artifacts.approve(req.params.digest, req.body.stage, req.body.comment ?? null, actorOf(req));
+      return reply.code(created ? 201 : 200).send({ ...approval, evidence_type: 'evidence-type:approval' as const });
+    },
   });
 
   app.get('/v1/artifacts/:digest/approvals', {
