@@ -122,9 +122,12 @@ export interface ServeProcess {
   stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null; ms: number; killed: boolean }>;
 }
 
+/** Loaded into `charter serve` children: holds what they answer to their /openapi.json (stderr lines). */
+const CONTRACT_PRELOAD = import.meta.resolve('@charter/server/testing/contract-preload');
+
 /** `charter serve ARGS`, resolved once it prints `listening on http://HOST:PORT`. */
 export function spawnServe(args: string[], opts: { cwd?: string; timeoutMs?: number } = {}): Promise<ServeProcess> {
-  const child = spawn(process.execPath, [CHARTER_BIN, 'serve', ...args], { cwd: opts.cwd, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', CONTRACT_PRELOAD, CHARTER_BIN, 'serve', ...args], { cwd: opts.cwd, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   let stdout = '';
   let exited: { code: number | null; signal: NodeJS.Signals | null } | null = null;
@@ -155,6 +158,11 @@ export function spawnServe(args: string[], opts: { cwd?: string; timeoutMs?: num
         url: m[1]!,
         stderr: () => stderr,
         async stop(signal = 'SIGTERM', timeoutMs = 5000) {
+          const drifts = stderr.split('\n').filter((l) => l.startsWith('charter-contract-drift:'));
+          if (drifts.length) {
+            child.kill('SIGKILL');
+            throw new Error(`charter serve answered ${drifts.length} response(s) its OpenAPI document does not describe:\n  ${drifts.slice(0, 20).join('\n  ')}`);
+          }
           const started = Date.now();
           if (exited) return { ...exited, ms: 0, killed: false };
           child.kill(signal);

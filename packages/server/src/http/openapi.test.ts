@@ -113,8 +113,9 @@ export function describeEntry(e: Entry): string {
   const replaced: string | null = e.replaced_by;
   return \`\${e.family}:\${e.id}@\${e.revision.toFixed(0)} \${e.lifecycle} \${replaced ?? ''}\`;
 }
-export function denied(d: operations['promoteArtifact']['responses'][403]['content']['application/problem+json']): 'promoted' | 'denied' {
-  return d.decision.outcome;
+// A 403 is a denied decision (with it) or a missing scope (without one).
+export function denied(d: operations['promoteArtifact']['responses'][403]['content']['application/problem+json']): 'promoted' | 'denied' | 'no decision' {
+  return d.decision?.outcome ?? 'no decision';
 }
 export const secret = (t: operations['createToken']['responses'][201]['content']['application/json']): string => t.token;
 export const note = (n: operations['getAuditCheckpoint']['responses'][200]['content']['text/plain']): string => n;

@@ -1,5 +1,6 @@
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 
 /**
  * Holds every response the tests see to /openapi.json: the status is documented for the
@@ -174,4 +175,39 @@ export function checkerAt(baseUrl: string): Promise<ContractChecker> {
 export async function assertConforms(baseUrl: string, r: SeenResponse): Promise<void> {
   const problems = (await checkerAt(baseUrl)).check(r);
   if (problems.length) throw new Error(`response does not match ${baseUrl}/openapi.json:\n  ${problems.join('\n  ')}`);
+}
+
+/** Calls `done` with what `res` sent once it is finished: status, Content-Type and body as written. */
+export function observe(req: IncomingMessage, res: ServerResponse, done: (seen: SeenResponse) => void): void {
+  const chunks: Buffer[] = [];
+  const keep = (chunk: unknown, encoding?: unknown) => {
+    if (chunk === undefined || chunk === null || typeof chunk === 'function') return;
+    chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8'));
+  };
+  // Fastify and the fast path pass headers to writeHead, where getHeader() cannot see them.
+  let contentType = '';
+  const writeHead = res.writeHead.bind(res) as (...args: unknown[]) => ServerResponse;
+  res.writeHead = ((...args: unknown[]) => {
+    const headers = args.find((a, i) => i > 0 && a !== null && typeof a === 'object');
+    if (Array.isArray(headers)) {
+      for (let i = 0; i < headers.length; i += 2) if (String(headers[i]).toLowerCase() === 'content-type') contentType = String(headers[i + 1]);
+    } else if (headers) {
+      for (const [k, v] of Object.entries(headers)) if (k.toLowerCase() === 'content-type') contentType = String(v);
+    }
+    return writeHead(...args);
+  }) as typeof res.writeHead;
+  const write = res.write.bind(res) as (...args: unknown[]) => boolean;
+  const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
+  res.write = ((...args: unknown[]) => {
+    keep(args[0], args[1]);
+    return write(...args);
+  }) as typeof res.write;
+  res.end = ((...args: unknown[]) => {
+    keep(args[0], args[1]);
+    return end(...args);
+  }) as typeof res.end;
+  res.once('finish', () => {
+    const type = res.getHeader('content-type');
+    done({ method: req.method ?? 'GET', url: req.url ?? '/', status: res.statusCode, contentType: typeof type === 'string' ? type : contentType, body: Buffer.concat(chunks).toString('utf8') });
+  });
 }

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { resolveConfig } from '../config.js';
 import { startServer, type RunningServer } from '../server.js';
-import { checkerFor, type ContractChecker, type OpenApiDocument } from './contract.js';
+import { checkerFor, observe, type ContractChecker, type OpenApiDocument } from './contract.js';
 import type { TestDatabase } from './engines.js';
 
 /**
@@ -27,38 +27,6 @@ export async function startTestServer(db: TestDatabase, opts: { clock?: () => Da
 /** Records, for every response the server finishes, how it departs from the document. */
 function watchResponses(server: RunningServer, checker: ContractChecker): string[] {
   const drifts: string[] = [];
-  server.app.server.prependListener('request', (req: IncomingMessage, res: ServerResponse) => {
-    const chunks: Buffer[] = [];
-    const keep = (chunk: unknown, encoding?: unknown) => {
-      if (chunk === undefined || chunk === null || typeof chunk === 'function') return;
-      chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8'));
-    };
-    // Fastify and the fast path pass headers to writeHead, where getHeader() cannot see them.
-    let contentType = '';
-    const writeHead = res.writeHead.bind(res) as (...args: unknown[]) => ServerResponse;
-    res.writeHead = ((...args: unknown[]) => {
-      const headers = args.find((a, i) => i > 0 && a !== null && typeof a === 'object');
-      if (Array.isArray(headers)) {
-        for (let i = 0; i < headers.length; i += 2) if (String(headers[i]).toLowerCase() === 'content-type') contentType = String(headers[i + 1]);
-      } else if (headers) {
-        for (const [k, v] of Object.entries(headers)) if (k.toLowerCase() === 'content-type') contentType = String(v);
-      }
-      return writeHead(...args);
-    }) as typeof res.writeHead;
-    const write = res.write.bind(res) as (...args: unknown[]) => boolean;
-    const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
-    res.write = ((...args: unknown[]) => {
-      keep(args[0], args[1]);
-      return write(...args);
-    }) as typeof res.write;
-    res.end = ((...args: unknown[]) => {
-      keep(args[0], args[1]);
-      return end(...args);
-    }) as typeof res.end;
-    res.once('finish', () => {
-      const type = res.getHeader('content-type');
-      drifts.push(...checker.check({ method: req.method ?? 'GET', url: req.url ?? '/', status: res.statusCode, contentType: typeof type === 'string' ? type : contentType, body: Buffer.concat(chunks).toString('utf8') }));
-    });
-  });
+  server.app.server.prependListener('request', (req: IncomingMessage, res: ServerResponse) => observe(req, res, (seen) => drifts.push(...checker.check(seen))));
   return drifts;
 }
