@@ -81,6 +81,27 @@ for (const engine of testEngines()) {
       assert.equal(await verifyLog(), start + 20);
     });
 
+    it('applies change sets racing for one entry one after the other: one wins, the other is refused, token creations around them commit', async () => {
+      const entry = server.registry.catalog.get('scope', 'gpuaas.instances.read')!;
+      const relabel = (title: string) => ({ title, operations: [{ op: 'update' as const, family: 'scope' as const, id: entry.id, expected_revision: entry.revision, set: { title } }] });
+      const start = await server.registry.audit.size();
+      const results = await Promise.allSettled([
+        tokens.create({ principal: 'around-1', scopes: [PROPOSE] }, actor),
+        server.registry.apply(relabel('first'), actor.principal, { approvers: ['bob'] }),
+        tokens.create({ principal: 'around-2', scopes: [PROPOSE] }, actor),
+        server.registry.apply(relabel('second'), actor.principal, { approvers: ['bob'] }),
+        tokens.create({ principal: 'around-3', scopes: [PROPOSE] }, actor),
+      ]);
+      assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+      assert.equal(((results[3] as PromiseRejectedResult).reason as { code: string }).code, 'REVISION_MISMATCH');
+      const now = server.registry.catalog.get('scope', entry.id)!;
+      assert.equal(now.title, 'first');
+      assert.equal(now.revision, entry.revision + 1);
+      const events = await server.registry.audit.events({ after: start - 1, limit: 10 });
+      assert.deepEqual(events.map((e) => e.action.replace('audit-action:platform.', '')), ['token.create', 'changeset.apply', 'token.create', 'token.create']);
+      assert.equal(await verifyLog(), start + 4);
+    });
+
     it('answers a caller only after its commit: what it was told is there is readable right away', async () => {
       const made = await Promise.all(Array.from({ length: 16 }, (_, i) => tokens.create({ principal: `visible-${i}`, scopes: [PROPOSE] }, actor)));
       for (const t of made) assert.ok(await tokenStore.byId(server.registry.db, t.id));
