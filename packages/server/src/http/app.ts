@@ -4,7 +4,6 @@ import { SerializerSelector } from '@fastify/fast-json-stringify-compiler';
 import { Ajv, type Options as AjvOptions, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { Registry } from '../registry/registry.js';
 import { Auth } from '../auth/auth.js';
@@ -25,6 +24,7 @@ import { clientErrorHandler, errorHandler, frameworkProblem, notFoundHandler, pr
 import { CheckBody, problemResponse, ProblemSchema } from '@charter/api';
 import { checkFastPath } from './check-fast-path.js';
 import { createMetrics } from './metrics.js';
+import { compileParams, installEdge, requestIdFrom } from './edge.js';
 
 type AddFormats = (ajv: Ajv) => Ajv;
 const addFormats = ((addFormatsModule as unknown as { default?: AddFormats }).default ?? addFormatsModule) as unknown as AddFormats;
@@ -88,8 +88,9 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     }),
     logger: opts.logLevel && opts.logLevel !== 'silent' ? { level: opts.logLevel } : false,
     bodyLimit,
-    requestIdHeader: 'x-request-id',
-    genReqId: () => randomUUID(),
+    // A client's X-Request-Id goes into audit events: only a short, plain one is kept.
+    requestIdHeader: false,
+    genReqId: (req) => requestIdFrom(req.headers['x-request-id']),
     // Path parameters up to 256 characters reach their schema (a 400 with a pointer); longer is 414.
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 256 },
     schemaController: { compilersFactory: { buildSerializer: lazySerializers } },
@@ -112,10 +113,12 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   // A body schema marked `x-validated-by: core` documents bytes that core parses and verifies as
   // sent (evidence envelopes); validating a parsed copy here would only disagree with core.
   // The others compile on a route's first request, not at start: most routes of a process never see one.
+  // Parameters are guarded at the edge: numbers in plain decimal, integers within the safe range.
   app.setValidatorCompiler(({ schema, httpPart }) => {
     if ((schema as Record<string, unknown>)['x-validated-by'] === 'core') return () => true;
-    return lazyValidator(() => (httpPart === 'body' ? bodyAjv : paramAjv).compile(schema));
+    return lazyValidator(() => (httpPart === 'body' ? bodyAjv.compile(schema) : compileParams(paramAjv, schema as Record<string, unknown>)));
   });
+  installEdge(app);
 
   app.addSchema(ProblemSchema);
   await app.register(swagger, {
