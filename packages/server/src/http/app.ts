@@ -6,6 +6,7 @@ import addFormatsModule from 'ajv-formats';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { createServer } from 'node:http';
 import type { Registry } from '../registry/registry.js';
+import { CONNECTION_DEFAULTS, type ServerConfig } from '../config.js';
 import { Auth } from '../auth/auth.js';
 import { TokenService } from '../auth/token-service.js';
 import { ChangeSets } from '../registry/changesets.js';
@@ -42,6 +43,10 @@ export interface AppOptions {
   logLevel?: string;
   /** OCI registry client, attestation key and service URL (DESIGN §12). */
   oci: OciDeps;
+  /** Connection handling (defaults: CONNECTION_DEFAULTS in config.ts). */
+  connections?: Partial<Pick<ServerConfig, 'requestTimeoutMs' | 'headersTimeoutMs' | 'keepAliveTimeoutMs' | 'maxConnections'>>;
+  /** Untrusted evidence items kept per artifact (default 20). */
+  untrustedEvidencePerArtifact?: number;
 }
 
 function ajv(opts: AjvOptions): Ajv {
@@ -82,10 +87,26 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const metrics = createMetrics(opts.registry);
   // The hot path (POST /v1/check) is answered ahead of the router unless reads are private.
   const fast = opts.privateReads ? null : checkFastPath({ registry: opts.registry, metrics, validate: bodyAjv.compile(CheckBody), bodyLimit });
+  const conn = { ...CONNECTION_DEFAULTS, ...opts.connections };
+  // A client that trickles its request is cut off when requestTimeout passes (Node checks
+  // every connectionsCheckingInterval); headersTimeout must not exceed requestTimeout.
+  const headersTimeout = Math.min(conn.headersTimeoutMs, conn.requestTimeoutMs);
   const app = Fastify({
-    serverFactory: (handler) => createServer((req, res) => {
-      if (!fast?.(req, res)) handler(req, res);
-    }),
+    serverFactory: (handler) => {
+      const server = createServer(
+        {
+          requestTimeout: conn.requestTimeoutMs,
+          headersTimeout,
+          keepAliveTimeout: conn.keepAliveTimeoutMs,
+          connectionsCheckingInterval: Math.max(50, Math.min(30_000, Math.floor(headersTimeout / 4))),
+        },
+        (req, res) => {
+          if (!fast?.(req, res)) handler(req, res);
+        },
+      );
+      server.maxConnections = conn.maxConnections;
+      return server;
+    },
     logger: opts.logLevel && opts.logLevel !== 'silent' ? { level: opts.logLevel } : false,
     bodyLimit,
     // A client's X-Request-Id goes into audit events: only a short, plain one is kept.
