@@ -1,6 +1,7 @@
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
-import { RE2JS } from 're2js';
+import { createRequire } from 'node:module';
+import type { RE2JS as RE2JSClass } from 're2js';
 import { pointerToken, type ErrorCode, type Issue } from './errors.js';
 
 // ajv-formats ships CommonJS; under NodeNext its default import is the module object.
@@ -95,10 +96,13 @@ export interface SchemaProblem {
  * pattern can make a public check backtrack for seconds. RE2 has no lookaround or
  * backreferences; a pattern that needs them is refused when the schema is submitted.
  */
-const re2Cache = new Map<string, RE2JS>();
-function re2(pattern: string): RE2JS {
+// Loaded on first use: most processes never compile a contributor pattern, and start-up counts.
+let RE2JS: typeof RE2JSClass | undefined;
+const re2Cache = new Map<string, RE2JSClass>();
+function re2(pattern: string): RE2JSClass {
   let re = re2Cache.get(pattern);
   if (!re) {
+    RE2JS ??= (createRequire(import.meta.url)('re2js') as { RE2JS: typeof RE2JSClass }).RE2JS;
     re = RE2JS.compile(pattern);
     if (re2Cache.size >= 2000) re2Cache.clear();
     re2Cache.set(pattern, re);
