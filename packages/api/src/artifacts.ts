@@ -94,7 +94,15 @@ export const EvidenceSchema = Type.Object(
   { description: 'a DSSE envelope attached to an artifact, as verified when it was attached' },
 );
 export type EvidenceBody = Static<typeof EvidenceSchema>;
-export const EvidenceList = listOf(EvidenceSchema);
+
+/** Evidence in a list: everything but the statement, which is the payload of the envelope. */
+export const EvidenceSummarySchema = Type.Omit(EvidenceSchema, ['statement'], { description: 'an evidence item without its statement (read it from .../evidence/{id}/envelope)' });
+export const EvidenceList = listOf(EvidenceSummarySchema);
+
+export const EvidenceListQuery = Type.Object({
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100 })),
+  cursor: Type.Optional(Type.String({ maxLength: 200, description: 'next_cursor of the previous page' })),
+}, { additionalProperties: false });
 
 /** The envelope as attached, byte for byte (a DSSE envelope or a Sigstore bundle). */
 export const EnvelopeSchema = Type.Object({}, { additionalProperties: true, description: 'the envelope exactly as attached' });

@@ -186,7 +186,7 @@ describe('spec schema → INVALID_SPEC with a pointer to the field', () => {
 
   it('an embedded JSON Schema that is not a usable schema', () => {
     const p = plan(registry(), [create({ family: 'notification-template', id: 'gpuaas.t', spec: { channels: ['email'], variables: { type: 'no-such-type' } } })]);
-    expectIssue(p, 'INVALID_SPEC', '/operations/0/entry/spec/variables');
+    expectIssue(p, 'INVALID_SPEC', '/operations/0/entry/spec/variables/type', /not a usable JSON Schema/);
   });
 
   it('an update with an invalid spec points into `set`', () => {

@@ -3,6 +3,7 @@ export * from './ids.js';
 export * from './lifecycle.js';
 export * from './entry.js';
 export * from './schema.js';
+export * from './json-limits.js';
 export * from './families/index.js';
 export * from './catalog.js';
 export * from './changeset.js';

@@ -26,7 +26,27 @@ export interface ServerConfig {
   attestationKeyFile: string | undefined;
   /** The service's public URL, a VSA's verifier.id (default: the address it listens on). */
   publicUrl: string | undefined;
+  /** Time to receive a whole request (headers and body) before the connection is cut, ms. */
+  requestTimeoutMs: number;
+  /** Time to receive the request headers, ms. */
+  headersTimeoutMs: number;
+  /** How long an idle keep-alive connection stays open, ms. */
+  keepAliveTimeoutMs: number;
+  /** Open connections at most; more are closed as they arrive. */
+  maxConnections: number;
+  /** Untrusted evidence items kept per artifact; more are refused (trusted evidence is not capped). */
+  untrustedEvidencePerArtifact: number;
 }
+
+/** A whole number from a flag, else the environment, else the default, at least `min`. */
+function whole(flag: number | undefined, env: string | undefined, fallback: number, min: number, what: string): number {
+  const v = flag ?? (env !== undefined && env !== '' ? (/^[0-9]+$/.test(env) ? Number(env) : NaN) : fallback);
+  if (!Number.isSafeInteger(v) || v < min) throw new Error(`${what} must be a whole number, at least ${min}, not ${String(flag ?? env)}`);
+  return v;
+}
+
+/** Defaults for connection handling (docs/security.md explains each). */
+export const CONNECTION_DEFAULTS = { requestTimeoutMs: 30_000, headersTimeoutMs: 10_000, keepAliveTimeoutMs: 5_000, maxConnections: 1024 } as const;
 
 /** Flags win over the environment, the environment over defaults. */
 export function resolveConfig(flags: Partial<ServerConfig>, env: NodeJS.ProcessEnv = process.env): ServerConfig {
@@ -50,5 +70,10 @@ export function resolveConfig(flags: Partial<ServerConfig>, env: NodeJS.ProcessE
     dockerConfigDir: flags.dockerConfigDir ?? env.DOCKER_CONFIG ?? undefined,
     attestationKeyFile: flags.attestationKeyFile ?? env.CHARTER_ATTESTATION_KEY_FILE ?? undefined,
     publicUrl: (flags.publicUrl ?? env.CHARTER_PUBLIC_URL ?? undefined)?.replace(/\/+$/, ''),
+    requestTimeoutMs: whole(flags.requestTimeoutMs, env.CHARTER_REQUEST_TIMEOUT_MS, CONNECTION_DEFAULTS.requestTimeoutMs, 100, 'the request timeout (ms)'),
+    headersTimeoutMs: whole(flags.headersTimeoutMs, env.CHARTER_HEADERS_TIMEOUT_MS, CONNECTION_DEFAULTS.headersTimeoutMs, 100, 'the headers timeout (ms)'),
+    keepAliveTimeoutMs: whole(flags.keepAliveTimeoutMs, env.CHARTER_KEEP_ALIVE_TIMEOUT_MS, CONNECTION_DEFAULTS.keepAliveTimeoutMs, 0, 'the keep-alive timeout (ms)'),
+    maxConnections: whole(flags.maxConnections, env.CHARTER_MAX_CONNECTIONS, CONNECTION_DEFAULTS.maxConnections, 1, 'the connection cap'),
+    untrustedEvidencePerArtifact: whole(flags.untrustedEvidencePerArtifact, env.CHARTER_UNTRUSTED_EVIDENCE_PER_ARTIFACT, 20, 0, 'the untrusted evidence cap per artifact'),
   };
 }

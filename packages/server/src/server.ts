@@ -59,7 +59,7 @@ export async function startServer(config: ServerConfig, opts: { clock?: () => Da
     attestationKey: loadOrCreateAttestationKey(config.attestationKeyFile ?? join(config.dataDir, 'attestation-key.pem')),
     serviceUrl: () => serviceUrl,
   };
-  const app = await buildApp({ registry, engine: handle.engine, version: VERSION, privateReads: config.privateReads, evidenceLimit: config.evidenceLimit, logLevel: config.logLevel === 'info' ? 'warn' : config.logLevel, oci });
+  const app = await buildApp({ registry, engine: handle.engine, version: VERSION, privateReads: config.privateReads, evidenceLimit: config.evidenceLimit, untrustedEvidencePerArtifact: config.untrustedEvidencePerArtifact, connections: config, logLevel: config.logLevel === 'info' ? 'warn' : config.logLevel, oci });
 
   // Replicas on one PostgreSQL follow each other's writes: a NOTIFY from the writer's commit
   // wakes the others at once; the poll of the sequence stays as the fallback.

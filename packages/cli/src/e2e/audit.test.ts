@@ -7,7 +7,7 @@ import SQLite from 'better-sqlite3';
 import { vkeyFromPublicKey } from '@charter/core';
 import { http, runCharter, spawnServe, tempDir, type ServeProcess } from './harness.js';
 
-/** `charter audit verify` and crash safety, with the real binary and SQLite. */
+/** `charter audit verify` with the real binary and SQLite (crash safety on every engine: crash.test.ts). */
 describe('audit log end to end', () => {
   const dataDir = tempDir();
   const cwd = tempDir('charter-e2e-cwd-');
@@ -20,46 +20,10 @@ describe('audit log end to end', () => {
 
   const charter = (args: string[], url: string, token: string) => runCharter(['--url', url, '--token', token, ...args], { cwd, timeoutMs: 60_000 });
 
-  it('loses nothing acknowledged when the server is killed mid-burst, and the log still verifies', async () => {
-    serve = await spawnServe(['--data-dir', dataDir, '--port', '0', '--log-level', 'silent'], { cwd });
-    const admin = readFileSync(join(dataDir, 'admin-token'), 'utf8').trim();
-    const acked: string[] = [];
-    let stop = false;
-    const worker = async (w: number) => {
-      for (let i = 0; !stop; i++) {
-        try {
-          const res = await fetch(`${serve!.url}/v1/tokens`, {
-            method: 'POST',
-            headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
-            body: JSON.stringify({ principal: `burst-${w}-${i}`, scopes: ['scope:platform.registry.propose'] }),
-          });
-          if (res.status === 201) acked.push(((await res.json()) as { id: string }).id);
-        } catch {
-          return; // the server is gone
-        }
-      }
-    };
-    const workers = [0, 1, 2, 3, 4, 5].map(worker);
-    while (acked.length < 40) await new Promise((r) => setTimeout(r, 5));
-    await serve.stop('SIGKILL');
-    stop = true;
-    await Promise.all(workers);
-    serve = await spawnServe(['--data-dir', dataDir, '--port', '0', '--log-level', 'silent'], { cwd });
-    const listed = (await http(serve.url, 'GET', '/v1/tokens', undefined, admin)).json as { items: { id: string }[] };
-    const ids = new Set(listed.items.map((t) => t.id));
-    for (const id of acked) assert.ok(ids.has(id), `acknowledged token ${id} survived the crash`);
-    const log = (await http(serve.url, 'GET', '/v1/audit?limit=5000', undefined, admin)).json as { items: { subject: string[]; action: string }[] };
-    const logged = new Set(log.items.filter((e) => e.action.endsWith('token.create')).flatMap((e) => e.subject));
-    for (const id of acked) assert.ok(logged.has(id), `token ${id} has its audit event`);
-    assert.equal(logged.size, ids.size, 'no token without its event, no event without its token');
-    const verify = await charter(['audit', 'verify'], serve.url, admin);
-    assert.equal(verify.code, 0, verify.stderr + verify.stdout);
-    assert.match(verify.stdout, /ok: \d+ events reproduce the signed root/);
-  });
-
   it('names the first tampered index, pins the log key, and proves consistency with a saved checkpoint', async () => {
-    assert.ok(serve);
+    serve = await spawnServe(['--data-dir', dataDir, '--port', '0', '--log-level', 'silent'], { cwd });
     const admin = readFileSync(join(dataDir, 'admin-token'), 'utf8').trim();
+    for (let i = 0; i < 10; i++) assert.equal((await http(serve.url, 'POST', '/v1/tokens', { principal: `early-${i}`, scopes: ['scope:platform.registry.propose'] }, admin)).status, 201);
     const vkey = ((await http(serve.url, 'GET', '/v1/audit/key')).json as { vkey: string }).vkey;
     const keyFile = join(cwd, 'log.vkey');
     writeFileSync(keyFile, vkey + '\n');

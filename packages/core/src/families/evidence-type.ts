@@ -22,6 +22,6 @@ export const evidenceType: FamilyDefinition = {
   check(spec) {
     if (spec.predicate_schema === undefined) return [];
     const problem = schemaProblem(spec.predicate_schema);
-    return problem ? [{ pointer: '/predicate_schema', code: 'INVALID_SPEC', detail: `not a usable JSON Schema: ${problem}` }] : [];
+    return problem ? [{ pointer: `/predicate_schema${problem.pointer}`, code: 'INVALID_SPEC', detail: `not a usable JSON Schema: ${problem.detail}` }] : [];
   },
 };

@@ -21,6 +21,6 @@ export const notificationTemplate: FamilyDefinition = {
   references: () => [],
   check(spec) {
     const problem = schemaProblem(spec.variables);
-    return problem ? [{ pointer: '/variables', code: 'INVALID_SPEC', detail: `not a usable JSON Schema: ${problem}` }] : [];
+    return problem ? [{ pointer: `/variables${problem.pointer}`, code: 'INVALID_SPEC', detail: `not a usable JSON Schema: ${problem.detail}` }] : [];
   },
 };

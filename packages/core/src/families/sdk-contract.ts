@@ -32,6 +32,6 @@ export const sdkContract: FamilyDefinition = {
   ],
   check(spec) {
     const problem = schemaProblem(spec.manifest_schema);
-    return problem ? [{ pointer: '/manifest_schema', code: 'INVALID_SPEC', detail: `not a usable JSON Schema: ${problem}` }] : [];
+    return problem ? [{ pointer: `/manifest_schema${problem.pointer}`, code: 'INVALID_SPEC', detail: `not a usable JSON Schema: ${problem.detail}` }] : [];
   },
 };

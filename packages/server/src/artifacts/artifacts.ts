@@ -11,6 +11,7 @@ import {
   evaluateStage,
   explain,
   formatRef,
+  jsonProblem,
   keyFingerprint,
   parseEnvelope,
   readStages,
@@ -28,7 +29,7 @@ import {
 } from '@charter/core';
 import { ACTIONS, type Actor, type Registry } from '../registry/registry.js';
 import { copyManifest, copyReferrers, digestOf, discoverEnvelopes, MEDIA, parseImageRef, parseRepository, resolveImage, RegistryClient, type Descriptor, type Repo } from '../oci/index.js';
-import { artifactStore, type Artifact, type ArtifactImage, type Decision, type StoredApproval, type StoredEvidence } from '../store/artifact-store.js';
+import { artifactStore, type Artifact, type ArtifactImage, type Decision, type EvidencePosition, type EvidenceSummary, type StoredApproval, type StoredEvidence } from '../store/artifact-store.js';
 export type { Artifact, ArtifactImage, Decision, StoredApproval, StoredEvidence } from '../store/artifact-store.js';
 import { canonicalEnvelope, policyDigest, sha256hex, signVsa, vsaStatement, type AttestationKey } from './vsa.js';
 
@@ -106,13 +107,16 @@ export class Artifacts {
   /** Loaded artifact state for the deploy check; only ever makes answers stale towards deny. */
   readonly #cache = new Map<string, { at: number; state: ArtifactState | null }>();
   readonly #keys = new Map<string, KeyObject>();
+  readonly #untrustedCap: number;
   static readonly CACHE_MS = 1000;
 
   readonly #oci: OciDeps;
 
-  constructor(registry: Registry, oci: OciDeps) {
+  /** `untrustedPerArtifact`: untrusted evidence items kept per artifact (default 20). */
+  constructor(registry: Registry, oci: OciDeps, opts: { untrustedPerArtifact?: number } = {}) {
     this.#registry = registry;
     this.#oci = oci;
+    this.#untrustedCap = opts.untrustedPerArtifact ?? 20;
   }
 
   get attestationKey(): AttestationKey {
@@ -249,6 +253,9 @@ export class Artifacts {
       throw err;
     }
     const base = envelope.pointer;
+    // The statement is stored, validated and re-serialized by recursive code: its depth is bounded first.
+    const shape = jsonProblem(statement, { base: `${base}/payload` });
+    if (shape) throw new CharterError('INVALID_EVIDENCE', `the statement ${shape.detail}`, { errors: [{ pointer: shape.pointer, code: 'INVALID_EVIDENCE', detail: shape.detail }] });
     if (!subjectMatches(statement, digest)) {
       throw new CharterError('SUBJECT_MISMATCH', `no subject of this statement has sha256 ${digest.slice(7)}; evidence must name the artifact it is about`, {
         errors: [{ pointer: `${base}/payload/subject`, code: 'SUBJECT_MISMATCH', detail: `subjects: ${statement.subject.map((s) => s.digest.sha256 ?? '?').join(', ')}` }],
@@ -278,6 +285,13 @@ export class Artifacts {
     if (existing && !trusted) return { evidence: existing, created: false };
     const { value } = await this.#registry.mutate(actor, ACTIONS.evidenceAttach, async (trx, at, auditIndex) => {
       if (existing) await artifactStore.deleteEvidence(trx, existing.id);
+      // Untrusted evidence is kept with its reason but never counts; anyone who may attach could
+      // otherwise pile it up without bound. Counted inside the transaction, so racers cannot pass together.
+      else if (!trusted && (await artifactStore.countUntrusted(trx, digest)) >= this.#untrustedCap) {
+        throw new CharterError('EVIDENCE_LIMIT', `${digest} already holds ${this.#untrustedCap} untrusted evidence items, the most this server keeps per artifact; evidence a registered signer verifies is still accepted`, {
+          errors: [{ pointer: '', code: 'EVIDENCE_LIMIT', detail: `at most ${this.#untrustedCap} untrusted items per artifact` }],
+        });
+      }
       const evidence: StoredEvidence = {
         id: existing?.id ?? id('ev'),
         artifact: digest,
@@ -342,15 +356,15 @@ export class Artifacts {
     throw new CharterError('UNKNOWN_EVIDENCE_TYPE', `${detail}: evidence of an unknown type is refused`, { errors: [{ pointer: `${base}/payload/predicateType`, code: 'UNKNOWN_EVIDENCE_TYPE', detail }] });
   }
 
-  async evidence(digest: string): Promise<StoredEvidence[]> {
+  /** One page of an artifact's evidence, in attach order, as summaries (the statement is in the envelope). */
+  async evidence(digest: string, page: { after?: EvidencePosition; limit: number }): Promise<EvidenceSummary[]> {
     await this.get(digest);
-    return artifactStore.evidence(this.#db, digest);
+    return artifactStore.evidenceSummaries(this.#db, digest, page);
   }
 
   async envelope(digest: string, evidenceId: string): Promise<string> {
-    const env = (await artifactStore.envelopes(this.#db, [evidenceId])).get(evidenceId);
-    const ev = (await artifactStore.evidence(this.#db, digest)).find((e) => e.id === evidenceId);
-    if (!env || !ev) throw new CharterError('NOT_FOUND', `no evidence ${evidenceId} on ${digest}`);
+    const env = await artifactStore.envelope(this.#db, digest, evidenceId);
+    if (env === undefined) throw new CharterError('NOT_FOUND', `no evidence ${evidenceId} on ${digest}`);
     return env;
   }
 
@@ -382,7 +396,7 @@ export class Artifacts {
   async #state(digest: string): Promise<ArtifactState | null> {
     const artifact = await artifactStore.artifact(this.#db, digest);
     if (!artifact) return null;
-    const [evidence, approvals, decisions] = await Promise.all([artifactStore.evidence(this.#db, digest), artifactStore.approvals(this.#db, digest), artifactStore.decisions(this.#db, digest)]);
+    const [evidence, approvals, decisions] = await Promise.all([artifactStore.evidenceForPolicy(this.#db, digest), artifactStore.approvals(this.#db, digest), artifactStore.decisions(this.#db, digest)]);
     return { artifact, evidence, approvals, decisions };
   }
 

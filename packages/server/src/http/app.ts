@@ -4,9 +4,9 @@ import { SerializerSelector } from '@fastify/fast-json-stringify-compiler';
 import { Ajv, type Options as AjvOptions, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { Registry } from '../registry/registry.js';
+import { CONNECTION_DEFAULTS, type ServerConfig } from '../config.js';
 import { Auth } from '../auth/auth.js';
 import { TokenService } from '../auth/token-service.js';
 import { ChangeSets } from '../registry/changesets.js';
@@ -25,6 +25,7 @@ import { clientErrorHandler, errorHandler, frameworkProblem, notFoundHandler, pr
 import { CheckBody, problemResponse, ProblemSchema } from '@charter/api';
 import { checkFastPath } from './check-fast-path.js';
 import { createMetrics } from './metrics.js';
+import { compileParams, installEdge, requestIdFrom } from './edge.js';
 
 type AddFormats = (ajv: Ajv) => Ajv;
 const addFormats = ((addFormatsModule as unknown as { default?: AddFormats }).default ?? addFormatsModule) as unknown as AddFormats;
@@ -42,6 +43,10 @@ export interface AppOptions {
   logLevel?: string;
   /** OCI registry client, attestation key and service URL (DESIGN §12). */
   oci: OciDeps;
+  /** Connection handling (defaults: CONNECTION_DEFAULTS in config.ts). */
+  connections?: Partial<Pick<ServerConfig, 'requestTimeoutMs' | 'headersTimeoutMs' | 'keepAliveTimeoutMs' | 'maxConnections'>>;
+  /** Untrusted evidence items kept per artifact (default 20). */
+  untrustedEvidencePerArtifact?: number;
 }
 
 function ajv(opts: AjvOptions): Ajv {
@@ -82,14 +87,31 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const metrics = createMetrics(opts.registry);
   // The hot path (POST /v1/check) is answered ahead of the router unless reads are private.
   const fast = opts.privateReads ? null : checkFastPath({ registry: opts.registry, metrics, validate: bodyAjv.compile(CheckBody), bodyLimit });
+  const conn = { ...CONNECTION_DEFAULTS, ...opts.connections };
+  // A client that trickles its request is cut off when requestTimeout passes (Node checks
+  // every connectionsCheckingInterval); headersTimeout must not exceed requestTimeout.
+  const headersTimeout = Math.min(conn.headersTimeoutMs, conn.requestTimeoutMs);
   const app = Fastify({
-    serverFactory: (handler) => createServer((req, res) => {
-      if (!fast?.(req, res)) handler(req, res);
-    }),
+    serverFactory: (handler) => {
+      const server = createServer(
+        {
+          requestTimeout: conn.requestTimeoutMs,
+          headersTimeout,
+          keepAliveTimeout: conn.keepAliveTimeoutMs,
+          connectionsCheckingInterval: Math.max(50, Math.min(30_000, Math.floor(headersTimeout / 4))),
+        },
+        (req, res) => {
+          if (!fast?.(req, res)) handler(req, res);
+        },
+      );
+      server.maxConnections = conn.maxConnections;
+      return server;
+    },
     logger: opts.logLevel && opts.logLevel !== 'silent' ? { level: opts.logLevel } : false,
     bodyLimit,
-    requestIdHeader: 'x-request-id',
-    genReqId: () => randomUUID(),
+    // A client's X-Request-Id goes into audit events: only a short, plain one is kept.
+    requestIdHeader: false,
+    genReqId: (req) => requestIdFrom(req.headers['x-request-id']),
     // Path parameters up to 256 characters reach their schema (a 400 with a pointer); longer is 414.
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 256 },
     schemaController: { compilersFactory: { buildSerializer: lazySerializers } },
@@ -112,10 +134,12 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   // A body schema marked `x-validated-by: core` documents bytes that core parses and verifies as
   // sent (evidence envelopes); validating a parsed copy here would only disagree with core.
   // The others compile on a route's first request, not at start: most routes of a process never see one.
+  // Parameters are guarded at the edge: numbers in plain decimal, integers within the safe range.
   app.setValidatorCompiler(({ schema, httpPart }) => {
     if ((schema as Record<string, unknown>)['x-validated-by'] === 'core') return () => true;
-    return lazyValidator(() => (httpPart === 'body' ? bodyAjv : paramAjv).compile(schema));
+    return lazyValidator(() => (httpPart === 'body' ? bodyAjv.compile(schema) : compileParams(paramAjv, schema as Record<string, unknown>)));
   });
+  installEdge(app);
 
   app.addSchema(ProblemSchema);
   await app.register(swagger, {
@@ -157,7 +181,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   feedRoutes(app, opts.registry, auth);
   governanceRoutes(app, { auth, tokens: new TokenService(opts.registry), changesets: new ChangeSets(opts.registry) });
   auditRoutes(app, { auth, audit: opts.registry.audit });
-  const artifacts = new Artifacts(opts.registry, opts.oci);
+  const artifacts = new Artifacts(opts.registry, opts.oci, { untrustedPerArtifact: opts.untrustedEvidencePerArtifact ?? 20 });
   artifactRoutes(app, { auth, artifacts, proofs: new ReleaseProofs(opts.registry, artifacts), evidenceLimit: opts.evidenceLimit ?? 1024 * 1024 });
   contractRoutes(app, { auth, registry: opts.registry });
   webRoutes(app, { auth, artifacts, registry: opts.registry });

@@ -4,10 +4,29 @@ import type { FastifyInstance } from 'fastify';
 import type { Artifacts } from '../artifacts/artifacts.js';
 import type { Auth } from '../auth/auth.js';
 import type { ReleaseProofs } from '../artifacts/proof.js';
+import type { EvidencePosition } from '../store/artifact-store.js';
 import { actorOf } from './governance-routes.js';
 import { problem, sendProblem } from './problem.js';
-import { DiscoverBody, AttestationKeySchema, CopyFailedSchema, DiscoverResultSchema, VsaEnvelopeSchema, VsaQuery, ApprovalBody, ApprovalList, ApprovalSchema, ArtifactList, ArtifactListQuery, ArtifactSchema, BEARER, DecisionList, DecisionSchema, DeployCheckBody, DeployCheckSchema, DigestParams, EnvelopeSchema, EVIDENCE_MEDIA_TYPES, EvidenceId, EvidenceList, EvidenceRequestBody, EvidenceSchema, ExplanationSchema, problemResponse, PromotionBody, PromotionDeniedSchema, ProofQuery, PUBLIC_READ, READ_PROBLEMS, RegisterArtifactBody, ReleaseProofSchema, responses } from '@charter/api';
+import { DiscoverBody, AttestationKeySchema, CopyFailedSchema, DiscoverResultSchema, VsaEnvelopeSchema, VsaQuery, ApprovalBody, ApprovalList, ApprovalSchema, ArtifactList, ArtifactListQuery, ArtifactSchema, BEARER, DecisionList, DecisionSchema, DeployCheckBody, DeployCheckSchema, DigestParams, EnvelopeSchema, EVIDENCE_MEDIA_TYPES, EvidenceId, EvidenceList, EvidenceListQuery, EvidenceRequestBody, EvidenceSchema, ExplanationSchema, problemResponse, PromotionBody, PromotionDeniedSchema, ProofQuery, PUBLIC_READ, READ_PROBLEMS, RegisterArtifactBody, ReleaseProofSchema, responses } from '@charter/api';
 import { Type } from 'typebox';
+
+/** An opaque position in an artifact's evidence list: base64url of [attached_at, id]. */
+function evidenceCursor(e: EvidencePosition): string {
+  return Buffer.from(JSON.stringify([e.attached_at, e.id])).toString('base64url');
+}
+
+function readEvidenceCursor(cursor: string): EvidencePosition {
+  let v: unknown;
+  try {
+    v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    v = null;
+  }
+  if (!Array.isArray(v) || v.length !== 2 || typeof v[0] !== 'string' || typeof v[1] !== 'string' || !/^\d{4}-\d\d-\d\dT[0-9:.]+Z$/.test(v[0]) || !/^ev_[0-9a-f]{20}$/.test(v[1])) {
+    throw new CharterError('MALFORMED_REQUEST', 'the cursor is not one this server issued', { errors: [{ pointer: '/querystring/cursor', code: 'MALFORMED_REQUEST', detail: 'invalid cursor' }] });
+  }
+  return { attached_at: v[0], id: v[1] };
+}
 
 export function artifactRoutes(fastify: FastifyInstance, deps: { auth: Auth; artifacts: Artifacts; proofs: ReleaseProofs; evidenceLimit: number }): void {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
@@ -69,7 +88,7 @@ export function artifactRoutes(fastify: FastifyInstance, deps: { auth: Auth; art
         security: BEARER,
         params: DigestParams,
         body: EvidenceRequestBody,
-        response: responses({ 200: { ...EvidenceSchema, description: 'the same envelope was attached before' }, 201: EvidenceSchema }, [400, 401, 403, 404, 413, 415, 422]),
+        response: responses({ 200: { ...EvidenceSchema, description: 'the same envelope was attached before' }, 201: EvidenceSchema }, [400, 401, 403, 404, 409, 413, 415, 422]),
       },
       handler: async (req, reply) => {
         if (!Buffer.isBuffer(req.body) || req.body.length === 0) throw new CharterError('MALFORMED_REQUEST', 'send the envelope JSON as the request body', { errors: [{ pointer: '', code: 'MALFORMED_REQUEST', detail: 'empty body' }] });
@@ -81,8 +100,24 @@ export function artifactRoutes(fastify: FastifyInstance, deps: { auth: Auth; art
 
   app.get('/v1/artifacts/:digest/evidence', {
     preHandler: reads,
-    schema: { operationId: 'listEvidence', tags: ['artifacts'], summary: 'Evidence attached to an artifact, trusted or not, with the reasons', security: PUBLIC_READ, params: DigestParams, response: responses({ 200: EvidenceList }, [400, ...READ_PROBLEMS, 404]) },
-    handler: async (req) => ({ items: await artifacts.evidence(req.params.digest), next_cursor: null }),
+    schema: {
+      operationId: 'listEvidence',
+      tags: ['artifacts'],
+      summary: 'Evidence attached to an artifact, trusted or not, with the reasons, a page at a time in attach order',
+      description: 'Items are summaries: the statement of each is the payload of its envelope (.../evidence/{id}/envelope).',
+      security: PUBLIC_READ,
+      params: DigestParams,
+      querystring: EvidenceListQuery,
+      response: responses({ 200: EvidenceList }, [400, ...READ_PROBLEMS, 404]),
+    },
+    handler: async (req) => {
+      const limit = req.query.limit ?? 100;
+      const after = req.query.cursor === undefined ? undefined : readEvidenceCursor(req.query.cursor);
+      const items = await artifacts.evidence(req.params.digest, { ...(after ? { after } : {}), limit: limit + 1 });
+      const page = items.slice(0, limit);
+      const last = page[page.length - 1];
+      return { items: page, next_cursor: items.length > limit && last ? evidenceCursor(last) : null };
+    },
   });
 
   app.get('/v1/artifacts/:digest/evidence/:id/envelope', {

@@ -1,8 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ValidateFunction } from 'ajv';
 import type { Registry } from '../registry/registry.js';
 import type { Metrics } from './metrics.js';
+import { bodyProblem, requestIdFrom } from './edge.js';
 import { ajvIssues, BODY_PROBLEMS, invalidRequest, type Problem } from './problem.js';
 
 /**
@@ -22,8 +22,7 @@ export function checkFastPath(opts: { registry: Registry; metrics: Metrics; vali
     metrics.observe('POST', '/v1/check', status, Number(process.hrtime.bigint() - started) / 1e9);
   };
   const sendProblem = (req: IncomingMessage, res: ServerResponse, p: Problem, started: bigint): void => {
-    const id = header(req, 'x-request-id');
-    p.request_id = typeof id === 'string' && id.length > 0 ? id : randomUUID();
+    p.request_id = requestIdFrom(header(req, 'x-request-id'));
     send(res, p.status, 'application/problem+json; charset=utf-8', JSON.stringify(p), started);
   };
 
@@ -87,6 +86,8 @@ export function checkFastPath(opts: { registry: Registry; metrics: Metrics; vali
       } catch {
         return sendProblem(req, res, BODY_PROBLEMS.notJson(), started);
       }
+      const edge = bodyProblem(body);
+      if (edge) return sendProblem(req, res, invalidRequest(edge.errors, 'body'), started);
       if (!validate(body)) return sendProblem(req, res, invalidRequest(ajvIssues(validate.errors ?? [], 'body'), 'body'), started);
       const refs = (body as { refs: string[] }).refs;
       const answer = registry.catalog.checkAll(refs, now);

@@ -63,6 +63,7 @@ export const ERRORS = {
   INVALID_POLICY: { status: 422, title: 'Invalid promotion policy' },
   INVALID_DURATION: { status: 422, title: 'Invalid duration' },
   PROMOTION_DENIED: { status: 403, title: 'Promotion denied' },
+  EVIDENCE_LIMIT: { status: 409, title: 'Evidence limit reached' },
   INVALID_IMAGE_REF: { status: 400, title: 'Invalid image reference' },
   IMAGE_DIGEST_MISMATCH: { status: 409, title: 'Image digest mismatch' },
   MANIFEST_UNKNOWN: { status: 422, title: 'Manifest unknown' },

@@ -36,6 +36,18 @@ export interface StoredEvidence extends Evidence {
   audit_index: number;
 }
 
+/**
+ * Evidence without its statement, for lists and for policy where the statement is never read:
+ * evidence untrusted when attached never counts, so policy only needs its predicate type.
+ */
+export type EvidenceSummary = Omit<StoredEvidence, 'statement'>;
+
+/** Keyset position in an artifact's evidence, in the order it was attached. */
+export interface EvidencePosition {
+  attached_at: string;
+  id: string;
+}
+
 export interface StoredApproval extends Approval {
   artifact: string;
   audit_index: number;
@@ -55,6 +67,24 @@ function toEvidence(r: Selectable<Database['evidence']>): StoredEvidence {
     evidence_type: r.evidence_type,
     predicate_type: r.predicate_type,
     statement: JSON.parse(r.statement),
+    signers: JSON.parse(r.signers),
+    trusted: Number(r.trusted) === 1,
+    reasons: JSON.parse(r.reasons),
+    attached_by: r.attached_by,
+    attached_at: r.attached_at,
+    envelope_digest: r.envelope_digest,
+    audit_index: Number(r.audit_index),
+  };
+}
+
+const SUMMARY_COLUMNS = ['id', 'artifact', 'evidence_type', 'predicate_type', 'signers', 'trusted', 'reasons', 'attached_by', 'attached_at', 'envelope_digest', 'audit_index'] as const;
+
+function toSummary(r: Pick<Selectable<Database['evidence']>, (typeof SUMMARY_COLUMNS)[number]>): EvidenceSummary {
+  return {
+    id: r.id,
+    artifact: r.artifact,
+    evidence_type: r.evidence_type,
+    predicate_type: r.predicate_type,
     signers: JSON.parse(r.signers),
     trusted: Number(r.trusted) === 1,
     reasons: JSON.parse(r.reasons),
@@ -118,8 +148,36 @@ export const artifactStore = {
     await db.deleteFrom('evidence').where('id', '=', id).execute();
   },
 
-  async evidence(db: Db, artifact: string): Promise<StoredEvidence[]> {
-    return (await db.selectFrom('evidence').selectAll().where('artifact', '=', artifact).orderBy('attached_at').orderBy('id').execute()).map(toEvidence);
+  /** One page of an artifact's evidence in attach order, without statements or envelopes. */
+  async evidenceSummaries(db: Db, artifact: string, q: { after?: EvidencePosition; limit: number }): Promise<EvidenceSummary[]> {
+    let query = db.selectFrom('evidence').select(SUMMARY_COLUMNS).where('artifact', '=', artifact);
+    const after = q.after;
+    if (after) query = query.where((eb) => eb.or([eb('attached_at', '>', after.attached_at), eb.and([eb('attached_at', '=', after.attached_at), eb('id', '>', after.id)])]));
+    return (await query.orderBy('attached_at').orderBy('id').limit(q.limit).execute()).map(toSummary);
+  },
+
+  /**
+   * Everything policy reads about an artifact's evidence: statements of evidence trusted when
+   * attached, summaries of the rest (whose statement only says its predicate type).
+   */
+  async evidenceForPolicy(db: Db, artifact: string): Promise<StoredEvidence[]> {
+    const [trusted, untrusted] = await Promise.all([
+      db.selectFrom('evidence').selectAll().where('artifact', '=', artifact).where('trusted', '=', 1).execute(),
+      db.selectFrom('evidence').select(SUMMARY_COLUMNS).where('artifact', '=', artifact).where('trusted', '=', 0).execute(),
+    ]);
+    const all: StoredEvidence[] = [...trusted.map(toEvidence), ...untrusted.map((r) => { const e = toSummary(r); return { ...e, statement: { predicateType: e.predicate_type } }; })];
+    return all.sort((a, b) => (a.attached_at < b.attached_at ? -1 : a.attached_at > b.attached_at ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  },
+
+  async countUntrusted(db: Db, artifact: string): Promise<number> {
+    const r = await db.selectFrom('evidence').select((eb) => eb.fn.countAll().as('n')).where('artifact', '=', artifact).where('trusted', '=', 0).executeTakeFirst();
+    return Number(r?.n ?? 0);
+  },
+
+  /** One envelope exactly as submitted, if it belongs to the artifact. */
+  async envelope(db: Db, artifact: string, id: string): Promise<string | undefined> {
+    const r = await db.selectFrom('evidence').select('envelope').where('artifact', '=', artifact).where('id', '=', id).executeTakeFirst();
+    return r?.envelope;
   },
 
   async evidenceByEnvelope(db: Db, artifact: string, envelopeDigest: string): Promise<StoredEvidence | undefined> {

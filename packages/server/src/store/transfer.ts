@@ -1,4 +1,5 @@
 import { sql, type Kysely } from 'kysely';
+import { stringProblem } from '@charter/core';
 import type { Database } from './schema.js';
 
 /**
@@ -120,10 +121,20 @@ export async function importRows(db: Kysely<Database>, lines: AsyncIterable<Expo
         await flush();
         batch = { table: line.table, rows: [] };
       }
+      // A NUL or a lone surrogate cannot be stored on PostgreSQL (or would be stored as something
+      // else, breaking the audit hash chain): name the first such record instead of failing late.
+      for (const [column, value] of Object.entries(line.row)) {
+        const problem = typeof value === 'string' ? stringProblem(value) : null;
+        if (problem) {
+          const key = ['id', 'idx', 'digest', 'index', 'family'].map((k) => line.row[k]).filter((v) => v !== undefined).join(' ');
+          throw new Error(`record ${n + 1} of the export (table ${line.table}${key ? `, ${key}` : ''}): column ${column} ${problem}; nothing was imported`);
+        }
+      }
       batch.rows.push(line.row);
       counts[line.table] = (counts[line.table] ?? 0) + 1;
       if (batch.rows.length >= 200) await flush();
-      onRow?.(++n);
+      n++;
+      onRow?.(n);
     }
     await flush();
   });

@@ -197,6 +197,8 @@ function leaves(value: unknown, pointer: string, out: [string, string][], max: n
 }
 
 function predicateFields(e: StoredEvidence): Html {
+  // Untrusted evidence never counts; its statement is not loaded for the page (the envelope has it).
+  if (!e.trusted) return html`<span class="muted">not shown for untrusted evidence; open the envelope to read it</span>`;
   const out: [string, string][] = [];
   leaves(e.statement.predicate, '', out, 8);
   const json = JSON.stringify(e.statement, null, 2) ?? '';
