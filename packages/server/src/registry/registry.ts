@@ -18,6 +18,8 @@ import { GroupCommit, type StoredEvent } from '../store/group-commit.js';
 import type { Database } from '../store/schema.js';
 import { registryStore, type HistoryItem, type StoredChangeSet } from '../store/registry-store.js';
 
+export type { HistoryItem };
+
 export interface AppliedChangeSet {
   changeset: StoredChangeSet;
   plan: Plan;

@@ -1,6 +1,7 @@
 import { checkEntry, diffEntries, FAMILIES, tryParseRef, type Entry, type FamilyDefinition, type FamilyName, type FieldChange, type Issue, type JsonSchema } from '@charter/core';
 import type { StoredEvent } from '../audit/audit-log.js';
-import type { ChangeSetSummary, HistoryItem, StoredChangeSet } from '../store/registry-store.js';
+import type { ChangeSetSummary, StoredChangeSet } from '../registry/changesets.js';
+import type { HistoryItem } from '../registry/registry.js';
 import { html, join, safeUrl, type Html, type Value } from './html.js';
 import { badge, layout, when, type Chrome, type Tone } from './pages.js';
 
@@ -43,6 +44,7 @@ function valueCell(value: unknown): Html {
   if (value === null || value === undefined) return html`<span class="muted">—</span>`;
   if (typeof value === 'string') {
     const p = tryParseRef(value);
+    if (value.includes('\n')) return html`<pre>${value}</pre>`;
     return p && FAMILIES[p.family] ? refLink(value) : html`<code>${value}</code>`;
   }
   if (typeof value !== 'object') return html`<code>${JSON.stringify(value)}</code>`;

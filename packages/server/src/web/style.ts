@@ -107,6 +107,8 @@ nav.pager { margin-top: 1rem; }
   header.site .account { margin-left: 0; }
   dl.diff { grid-template-columns: 1fr; }
   h1 { font-size: 1.4rem; }
+}
+@media screen and (max-width: 64rem) {
   table.history thead { position: absolute; left: -9999px; }
   table.history, table.history caption, table.history tbody, table.history tr, table.history th, table.history td { display: block; width: auto; }
   table.history tr { border: 1px solid var(--line); border-radius: 8px; margin: 0 0 0.75rem; padding: 0.3rem 0.5rem; }

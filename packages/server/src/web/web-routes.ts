@@ -6,7 +6,6 @@ import { Auth } from '../auth/auth.js';
 import { Sessions, type SignedIn } from '../auth/sessions.js';
 import type { ChangeSets } from '../registry/changesets.js';
 import type { Registry } from '../registry/registry.js';
-import { registryStore } from '../store/registry-store.js';
 import { statusFor } from '../http/problem.js';
 import { decodeCursor as decodeChangesetCursor, encodeCursor as encodeChangesetCursor } from '../http/governance-routes.js';
 import { errorPage, explainPage, listPage, trustOf, type Chrome, type ListRow } from './pages.js';
@@ -167,7 +166,7 @@ export function webRoutes(app: FastifyInstance, deps: { auth: Auth; artifacts: A
         const counts = new Map<string, number>();
         for (const e of sortedEntries()) counts.set(e.family, (counts.get(e.family) ?? 0) + 1);
         const families = FAMILY_NAMES.map((name) => ({ name, title: FAMILIES[name].title, description: FAMILIES[name].description, count: counts.get(name) ?? 0 }));
-        const recent = await registryStore.latestApplied(registry.db, 10);
+        const recent = await changesets.latestApplied(10);
         const products = sortedEntries().filter((e) => e.family === 'product').slice(0, PAGE);
         return sendPage(reply, 200, homePage({ families, products, recent, chrome: chromeOf(req, 'home') }));
       });
@@ -213,8 +212,8 @@ export function webRoutes(app: FastifyInstance, deps: { auth: Auth; artifacts: A
         const revision = intParam(req.query.revision, 'revision');
         const before = intParam(req.query.before, 'before');
         const [shown, rows, size] = await Promise.all([
-          revision === undefined || revision === current.revision ? current : revision < current.revision ? registryStore.revision(registry.db, current.family, id, revision).then((r) => r?.entry) : undefined,
-          registryStore.history(registry.db, current.family, id, { ...(before !== undefined ? { before } : {}), limit: HISTORY_PAGE + 1 }),
+          revision === undefined || revision === current.revision ? current : revision < current.revision ? registry.revision(current.family, id, revision).then((r) => r?.entry) : undefined,
+          registry.history(current.family, id, { ...(before !== undefined ? { before } : {}), limit: HISTORY_PAGE + 1 }),
           registry.audit.size(),
         ]);
         if (!shown) throw new CharterError('UNKNOWN_REVISION', `${family}:${id} has no revision ${revision} (current is ${current.revision})`);
