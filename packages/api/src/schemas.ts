@@ -79,6 +79,7 @@ export const FamilySchema = Type.Object({
   spec_schema: Type.Unknown({ description: 'JSON Schema 2020-12 of the spec' }),
   contract_fields: Type.Array(Type.String()),
   reference_fields: Type.Array(Type.Unknown()),
+  entry_count: Type.Integer({ minimum: 0, description: 'entries of this family in the registry now (every lifecycle)' }),
 });
 export const FamilyList = listOf(FamilySchema);
 

@@ -47,13 +47,17 @@ export function catalogRoutes(fastify: FastifyInstance, registry: Registry, auth
       security: PUBLIC_READ,
       response: responses({ 200: FamilyList }, READ_PROBLEMS),
     },
-    handler: async () => ({
-      items: FAMILY_NAMES.map((name) => {
-        const f = FAMILIES[name];
-        return { name, title: f.title, description: f.description, spec_schema: f.specSchema, contract_fields: [...f.contractFields], reference_fields: [...f.referenceFields] };
-      }),
-      next_cursor: null,
-    }),
+    handler: async () => {
+      const counts = new Map<string, number>();
+      for (const e of registry.catalog.entries()) counts.set(e.family, (counts.get(e.family) ?? 0) + 1);
+      return {
+        items: FAMILY_NAMES.map((name) => {
+          const f = FAMILIES[name];
+          return { name, title: f.title, description: f.description, spec_schema: f.specSchema, contract_fields: [...f.contractFields], reference_fields: [...f.referenceFields], entry_count: counts.get(name) ?? 0 };
+        }),
+        next_cursor: null,
+      };
+    },
   });
 
   app.get('/v1/entries', {

@@ -298,3 +298,51 @@ for (const engine of testEngines()) {
     });
   });
 }
+
+describe(`portal sessions over time, and with --private-reads, on ${testEngines()[0]!.name}`, () => {
+  const engine = testEngines()[0]!;
+  let db: TestDatabase;
+  let server: RunningServer;
+  let now = Date.now();
+
+  before(async () => {
+    db = await engine.create();
+    server = await startTestServer(db, { privateReads: true, clock: () => new Date(now) });
+  });
+  after(async () => {
+    await server.close();
+    await db.drop();
+  });
+
+  it('keeps pages private to a session holding platform.registry.read, and ends a session when it expires or its token does', async () => {
+    const admin = adminToken(server, db.dataDir);
+    const denied = await page(server, '/ui/');
+    assert.equal(denied.status, 401);
+    assert.match(denied.text, /sign in with a token holding platform\.registry\.read/);
+    assert.equal((await page(server, '/ui/login')).status, 200, 'the sign-in page stays reachable');
+
+    const reader = await signIn(server, await token(server, admin, 'reader', ['scope:platform.registry.read']));
+    assert.equal((await page(server, '/ui/', reader)).status, 200);
+    assert.equal((await page(server, '/ui/entries/scope/gpuaas.instances.write', reader)).status, 200);
+    const families = await call(server, 'GET', '/v1/families', { token: admin });
+    const scopes = [...server.registry.catalog.entries()].filter((e) => e.family === 'scope').length;
+    assert.equal(families.json.items.find((f: { name: string }) => f.name === 'scope').entry_count, scopes, 'the home page counts have a JSON twin');
+
+    const nobody = await signIn(server, await token(server, admin, 'no-read', ['scope:platform.evidence.attach'], { product: 'gpuaas' }));
+    assert.equal((await page(server, '/ui/', nobody)).status, 403, 'signed in without the read scope: 403');
+
+    // Sessions live 8 hours at most.
+    now += 8 * 3_600_000 + 1000;
+    const expired = await page(server, '/ui/', reader);
+    assert.equal(expired.status, 401, 'the expired session no longer opens pages');
+    assert.match(expired.headers.get('set-cookie') ?? '', /charter_session=;.*Max-Age=0/);
+
+    // A token that expires first takes its session with it.
+    const short = await call(server, 'POST', '/v1/tokens', { token: admin, body: { principal: 'short', scopes: ['scope:platform.registry.read'], expires_in: '1h' } });
+    assert.equal(short.status, 201, short.text);
+    const who = await signIn(server, short.json.token);
+    assert.equal((await page(server, '/ui/', who)).status, 200);
+    now += 3_600_000 + 1000;
+    assert.equal((await page(server, '/ui/', who)).status, 401, 'the session ends with its token');
+  });
+});

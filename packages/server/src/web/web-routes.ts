@@ -129,7 +129,7 @@ export function webRoutes(app: FastifyInstance, deps: { auth: Auth; artifacts: A
   /** Reads are public unless --private-reads; then a session holding platform.registry.read, or a bearer token, is needed. */
   const reads = async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
     if (!auth.privateReads) return;
-    if (req.portal && Auth.allows(req.portal.auth, SCOPES.read)) return;
+    if (req.portal) return Auth.demand(req.portal.auth, SCOPES.read);
     await bearerReads(req, reply);
   };
 
