@@ -109,7 +109,7 @@ const pages = [
   ['entry at a past revision', '/ui/entries/scope/gpuaas.bench.s00000?revision=3'],
   ['change sets', '/ui/changesets'],
   ['change set (open)', `/ui/changesets/${cs.changeset.id}`],
-  ['artifacts (50 of 1,000, 20 evidence each)', '/ui/artifacts'],
+  ['artifacts (25 of 1,000, 20 evidence each)', '/ui/artifacts'],
   ['artifact (20 evidence)', `/ui/artifacts/${first}`],
   ['audit (signed in, 50 events)', '/ui/audit', session],
   ['sign-in form', '/ui/login'],

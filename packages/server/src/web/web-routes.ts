@@ -18,6 +18,8 @@ const CHANGESET = /^cs_[0-9a-f-]{36}$/;
 const PAGE = 50;
 /** History rows carry a field diff each: a shorter page. */
 const HISTORY_PAGE = 25;
+/** Each artifact row summarizes an evaluation over all its evidence: a shorter page. */
+const ARTIFACT_PAGE = 25;
 const SESSION_COOKIE = 'charter_session';
 const LOGIN_COOKIE = 'charter_login';
 
@@ -313,10 +315,10 @@ export function webRoutes(app: FastifyInstance, deps: { auth: Auth; artifacts: A
         const cursor = req.query.cursor || null;
         if (product !== null && (!PRODUCT.test(product) || product.length > 128)) throw new CharterError('MALFORMED_REQUEST', `'${product}' is not a product ID`);
         if (cursor !== null && !DIGEST.test(cursor)) throw new CharterError('MALFORMED_REQUEST', `the cursor '${cursor}' is not a digest`);
-        const found = await artifacts.list({ ...(product ? { product } : {}), ...(cursor ? { after: cursor } : {}), limit: PAGE + 1 });
-        const page = found.slice(0, PAGE);
+        const found = await artifacts.list({ ...(product ? { product } : {}), ...(cursor ? { after: cursor } : {}), limit: ARTIFACT_PAGE + 1 });
+        const page = found.slice(0, ARTIFACT_PAGE);
         const rows: ListRow[] = (await artifacts.explainMany(page)).map((r) => (r.explanation ? { artifact: r.artifact, trust: trustOf(r.explanation) } : { artifact: r.artifact, trust: null, ...(r.error ? { error: r.error } : {}) }));
-        return sendPage(reply, 200, listPage(rows, { product, next: found.length > PAGE ? page[page.length - 1]!.digest : null, chrome: chromeOf(req) }));
+        return sendPage(reply, 200, listPage(rows, { product, next: found.length > ARTIFACT_PAGE ? page[page.length - 1]!.digest : null, chrome: chromeOf(req) }));
       });
 
       ui.get<{ Params: { digest: string } }>('/artifacts/:digest', { preHandler: reads, schema: { hide: true } }, async (req, reply) => {
