@@ -79,6 +79,7 @@ export const FamilySchema = Type.Object({
   spec_schema: Type.Unknown({ description: 'JSON Schema 2020-12 of the spec' }),
   contract_fields: Type.Array(Type.String()),
   reference_fields: Type.Array(Type.Unknown()),
+  entry_count: Type.Integer({ minimum: 0, description: 'entries of this family in the registry now (every lifecycle)' }),
 });
 export const FamilyList = listOf(FamilySchema);
 
@@ -99,6 +100,14 @@ export const HistoryQuery = Type.Object({
   cursor: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,8}$' })),
 }, { additionalProperties: false });
 export const RevisionList = listOf(RevisionSchema);
+
+/** A history item: the revision and the audit event that recorded it. */
+export const HistoryItemSchema = Type.Object({
+  ...RevisionSchema.properties,
+  audit_index: Type.Union([Type.Integer(), Type.Null()], { description: 'index of the audit event that recorded this revision; its inclusion proof is /v1/audit/proofs/inclusion?index=N&size=M' }),
+  leaf_hash: Type.Union([Type.String(), Type.Null()], { description: 'base64 RFC 6962 leaf hash of that event, read from the tree' }),
+});
+export const HistoryList = listOf(HistoryItemSchema);
 
 export const CheckQuery = Type.Object(
   { ref: Type.Union([Type.String({ maxLength: 300 }), Type.Array(Type.String({ maxLength: 300 }), { minItems: 1, maxItems: 100 })]) },

@@ -77,7 +77,7 @@ export function counts(d: Decision): boolean {
 }
 
 /** Everything policy needs about one artifact, loaded together. */
-interface ArtifactState {
+export interface ArtifactState {
   artifact: Artifact;
   evidence: StoredEvidence[];
   approvals: StoredApproval[];
@@ -570,12 +570,45 @@ export class Artifacts {
     }
     const state = hit.state;
     if (!state) return { allowed: false, reason: 'unknown_artifact', detail: `${digest} is not registered`, stage, decision: null };
+    return this.deployCheckOf(state, stage);
+  }
+
+  /** The deploy check over state already loaded (the artifact page shows it for every stage without reloading). */
+  deployCheckOf(state: ArtifactState, stage: string): DeployCheck {
     const type = this.#registry.catalog.get('artifact-type', state.artifact.artifact_type);
     const stages = type ? readStages(type).map((s) => s.name) : [];
     if (!type || !stages.includes(stage)) return { allowed: false, reason: 'unknown_stage', detail: `artifact type ${state.artifact.artifact_type} has no stage '${stage}'`, stage, decision: null };
     const trust = checkStageTrust({ ...this.#input(state, type), stage });
     const decision = [...state.decisions].reverse().find((d) => d.stage === stage && counts(d)) ?? null;
     return { allowed: trust.allowed, reason: trust.code, detail: trust.reason, stage, decision };
+  }
+
+  /**
+   * Explains a page of artifacts from three queries in all (not several per artifact): the list
+   * page's trust column. An artifact whose type is gone gets its error instead.
+   */
+  async explainMany(list: readonly Artifact[]): Promise<{ artifact: Artifact; explanation: Explanation<Decision> | null; error?: string }[]> {
+    const states = await artifactStore.statesOf(this.#db, list.map((a) => a.digest));
+    return list.map((artifact) => {
+      const s = states.get(artifact.digest)!;
+      const state: ArtifactState = { artifact, ...s };
+      try {
+        const type = this.#typeOf(artifact);
+        return { artifact, explanation: explain({ ...this.#input(state, type), decisions: state.decisions }) };
+      } catch (err) {
+        return { artifact, explanation: null, error: err instanceof Error ? err.message : String(err) };
+      }
+    });
+  }
+
+  /** Everything the artifact page shows, from one load: explanation, stored state and the deploy check of every stage. */
+  async page(digest: string): Promise<{ artifact: Artifact; explanation: Explanation<Decision>; state: ArtifactState; deploy: DeployCheck[] }> {
+    this.#requireDigest(digest);
+    const state = await this.#state(digest);
+    if (!state) throw new CharterError('NOT_FOUND', `no artifact ${digest}`);
+    const type = this.#typeOf(state.artifact);
+    const explanation = explain({ ...this.#input(state, type), decisions: state.decisions });
+    return { artifact: state.artifact, explanation, state, deploy: explanation.stages.map((s) => this.deployCheckOf(state, s.stage)) };
   }
 
   /** Loaded state for proofs. */

@@ -88,7 +88,8 @@ export class AuditLog {
     return { size, root: b64(unhex(row.root)), note: this.#checkpoint.note };
   }
 
-  async events(opts: { after?: number; limit: number }): Promise<StoredEvent[]> {
+  /** Events in log order; `details: false` leaves the (possibly large) details out (null), as a page listing events does. */
+  async events(opts: { after?: number; limit: number; details?: boolean }): Promise<StoredEvent[]> {
     const rows = await auditStore.events(this.#db, opts);
     return rows.map((r) => ({
       index: r.idx,
@@ -100,7 +101,7 @@ export class AuditLog {
       details_digest: r.details_digest,
       // The leaf hash comes from the tree, not from the event row: an edited row no longer matches it.
       leaf_hash: b64(unhex(r.hash)),
-      details: JSON.parse(r.details) as unknown,
+      details: r.details === null ? null : (JSON.parse(r.details) as unknown),
     }));
   }
 

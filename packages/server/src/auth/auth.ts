@@ -31,13 +31,32 @@ export class Auth {
     if (!header) throw new CharterError('UNAUTHENTICATED', 'this request needs a bearer token (Authorization: Bearer charter_…)');
     const m = /^Bearer\s+(\S+)$/i.exec(header);
     if (!m) throw new CharterError('UNAUTHENTICATED', 'the Authorization header must be "Bearer <token>"');
-    const token = await tokenStore.byToken(this.#registry.db, m[1]!);
+    return this.contextOf(await tokenStore.byToken(this.#registry.db, m[1]!));
+  }
+
+  /** What a stored token may do now (bearer header or browser session alike); refuses a revoked or expired one. */
+  contextOf(token: TokenRecord | undefined): AuthContext {
     const now = this.#registry.now();
     if (!token) throw new CharterError('UNAUTHENTICATED', 'the token is not valid');
     if (token.revoked_at) throw new CharterError('UNAUTHENTICATED', `token ${token.id} was revoked at ${token.revoked_at}`);
     if (token.expires_at && Date.parse(token.expires_at) <= now.getTime()) throw new CharterError('UNAUTHENTICATED', `token ${token.id} expired at ${token.expires_at}`);
     const scopes = effectiveScopes(this.#registry.catalog, token.scopes, now.getTime());
     return { token, scopes, principal: { name: token.principal, product: token.product, admin: scopes.has(SCOPES.admin) } };
+  }
+
+  /** Whether the caller holds `scope` now (platform.registry.admin always counts, see require). */
+  static allows(auth: AuthContext, scope: string): boolean {
+    return auth.scopes.has(scope) || auth.scopes.has(SCOPES.admin);
+  }
+
+  /** The one scope rule of every front door (API route or portal form): FORBIDDEN without it. */
+  static demand(auth: AuthContext, scope: string): void {
+    if (Auth.allows(auth, scope)) return;
+    const held = auth.token.scopes.length ? auth.token.scopes.join(', ') : 'none';
+    throw new CharterError('FORBIDDEN', `this needs ${scope}; token ${auth.token.id} grants ${[...auth.scopes].join(', ') || 'nothing'} (holds: ${held}; a scope that is not active in the registry grants nothing)`, {
+      errors: [{ pointer: '', code: 'FORBIDDEN', detail: `missing scope ${scope}` }],
+      extra: { required_scope: scope },
+    });
   }
 
   /**
@@ -48,13 +67,7 @@ export class Auth {
   require(scope: string) {
     return async (req: FastifyRequest, _reply: FastifyReply): Promise<void> => {
       const auth = await this.authenticate(req);
-      if (!auth.scopes.has(scope) && !auth.scopes.has(SCOPES.admin)) {
-        const held = auth.token.scopes.length ? auth.token.scopes.join(', ') : 'none';
-        throw new CharterError('FORBIDDEN', `this needs ${scope}; token ${auth.token.id} grants ${[...auth.scopes].join(', ') || 'nothing'} (holds: ${held}; a scope that is not active in the registry grants nothing)`, {
-          errors: [{ pointer: '', code: 'FORBIDDEN', detail: `missing scope ${scope}` }],
-          extra: { required_scope: scope },
-        });
-      }
+      Auth.demand(auth, scope);
       req.auth = auth;
     };
   }

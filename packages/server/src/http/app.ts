@@ -179,12 +179,13 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   catalogRoutes(app, opts.registry, auth);
   checkRoutes(app, opts.registry, auth);
   feedRoutes(app, opts.registry, auth);
-  governanceRoutes(app, { auth, tokens: new TokenService(opts.registry), changesets: new ChangeSets(opts.registry) });
+  const changesets = new ChangeSets(opts.registry);
+  governanceRoutes(app, { auth, tokens: new TokenService(opts.registry), changesets });
   auditRoutes(app, { auth, audit: opts.registry.audit });
   const artifacts = new Artifacts(opts.registry, opts.oci, { untrustedPerArtifact: opts.untrustedEvidencePerArtifact ?? 20 });
   artifactRoutes(app, { auth, artifacts, proofs: new ReleaseProofs(opts.registry, artifacts), evidenceLimit: opts.evidenceLimit ?? 1024 * 1024 });
   contractRoutes(app, { auth, registry: opts.registry });
-  webRoutes(app, { auth, artifacts, registry: opts.registry });
+  webRoutes(app, { auth, artifacts, registry: opts.registry, changesets });
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;

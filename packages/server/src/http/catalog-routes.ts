@@ -3,7 +3,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Auth } from '../auth/auth.js';
 import type { Registry } from '../registry/registry.js';
-import { EntryList, EntryListQuery, EntryParams, EntryQuery, EntrySchema, FamilyList, HistoryQuery, PUBLIC_READ, READ_PROBLEMS, responses, RevisionList } from '@charter/api';
+import { EntryList, EntryListQuery, EntryParams, EntryQuery, EntrySchema, FamilyList, HistoryList, HistoryQuery, PUBLIC_READ, READ_PROBLEMS, responses } from '@charter/api';
 
 function encodeCursor(s: string): string {
   return Buffer.from(s, 'utf8').toString('base64url');
@@ -47,13 +47,17 @@ export function catalogRoutes(fastify: FastifyInstance, registry: Registry, auth
       security: PUBLIC_READ,
       response: responses({ 200: FamilyList }, READ_PROBLEMS),
     },
-    handler: async () => ({
-      items: FAMILY_NAMES.map((name) => {
-        const f = FAMILIES[name];
-        return { name, title: f.title, description: f.description, spec_schema: f.specSchema, contract_fields: [...f.contractFields], reference_fields: [...f.referenceFields] };
-      }),
-      next_cursor: null,
-    }),
+    handler: async () => {
+      const counts = new Map<string, number>();
+      for (const e of registry.catalog.entries()) counts.set(e.family, (counts.get(e.family) ?? 0) + 1);
+      return {
+        items: FAMILY_NAMES.map((name) => {
+          const f = FAMILIES[name];
+          return { name, title: f.title, description: f.description, spec_schema: f.specSchema, contract_fields: [...f.contractFields], reference_fields: [...f.referenceFields], entry_count: counts.get(name) ?? 0 };
+        }),
+        next_cursor: null,
+      };
+    },
   });
 
   app.get('/v1/entries', {
@@ -116,12 +120,12 @@ export function catalogRoutes(fastify: FastifyInstance, registry: Registry, auth
     preHandler: reads,
     schema: {
       tags: ['catalog'],
-      summary: 'Every revision of an entry, newest first, with the change set, author and approvers',
+      summary: 'Every revision of an entry, newest first, with the change set, author, approvers and the audit event that recorded it',
       operationId: 'getEntryHistory',
       security: PUBLIC_READ,
       params: EntryParams,
       querystring: HistoryQuery,
-      response: responses({ 200: RevisionList }, [400, ...READ_PROBLEMS, 404]),
+      response: responses({ 200: HistoryList }, [400, ...READ_PROBLEMS, 404]),
     },
     handler: async (req) => {
       const { family, id } = req.params;

@@ -13,11 +13,12 @@ export function actorOf(req: FastifyRequest): Actor {
   return { principal: req.auth!.principal, requestId: String(req.id) };
 }
 
-function encodeCursor(cs: { created_at: string; id: string }): string {
+/** The change-set list's cursor (also used by the portal's list page). */
+export function encodeCursor(cs: { created_at: string; id: string }): string {
   return Buffer.from(JSON.stringify([cs.created_at, cs.id])).toString('base64url');
 }
 /** A cursor this server did not issue is a 400, as on /v1/entries — never a silent first page. */
-function decodeCursor(c: string): { created_at: string; id: string } {
+export function decodeCursor(c: string): { created_at: string; id: string } {
   let parsed: unknown;
   try {
     parsed = JSON.parse(Buffer.from(c, 'base64url').toString('utf8'));

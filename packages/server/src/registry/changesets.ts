@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { CharterError, assertNotOwnApproval, type ChangeSetInput, type Plan, type Principal } from '@charter/core';
-import { registryStore, type StoredChangeSet } from '../store/registry-store.js';
+import { registryStore, type ChangeSetSummary, type StoredChangeSet } from '../store/registry-store.js';
+
+export type { ChangeSetSummary, StoredChangeSet };
 import { ACTIONS, invalid, type Actor, type Registry } from './registry.js';
 
 /** A change set as the API shows it (DESIGN §9 shape). */
@@ -62,6 +64,16 @@ export class ChangeSets {
 
   list(opts: { status?: string; before?: { created_at: string; id: string }; limit: number }): Promise<StoredChangeSet[]> {
     return registryStore.changeSets(this.#registry.db, opts);
+  }
+
+  /** The latest applied change sets, newest first, without operations and plans. */
+  latestApplied(limit: number): Promise<ChangeSetSummary[]> {
+    return registryStore.latestApplied(this.#registry.db, limit);
+  }
+
+  /** The list without operations and plans (the portal's tables). */
+  summaries(opts: { status?: string; before?: { created_at: string; id: string }; limit: number }): Promise<ChangeSetSummary[]> {
+    return registryStore.changeSetSummaries(this.#registry.db, opts);
   }
 
   /** Approval by a principal holding platform.registry.approve who is not the author. */

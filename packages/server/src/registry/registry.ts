@@ -16,7 +16,9 @@ import type { LogKey } from '../audit/log-key.js';
 import type { DatabaseHandle } from '../store/db.js';
 import { GroupCommit, type StoredEvent } from '../store/group-commit.js';
 import type { Database } from '../store/schema.js';
-import { registryStore, type StoredChangeSet } from '../store/registry-store.js';
+import { registryStore, type HistoryItem, type StoredChangeSet } from '../store/registry-store.js';
+
+export type { HistoryItem };
 
 export interface AppliedChangeSet {
   changeset: StoredChangeSet;
@@ -42,6 +44,8 @@ export const ACTIONS = {
   evidenceAttach: 'audit-action:platform.evidence.attach',
   approvalRecord: 'audit-action:platform.approval.record',
   promotionDecide: 'audit-action:platform.promotion.decide',
+  sessionCreate: 'audit-action:platform.session.create',
+  sessionRevoke: 'audit-action:platform.session.revoke',
 } as const;
 
 /**
@@ -137,8 +141,8 @@ export class Registry {
     return registryStore.revision(this.db, family, id, revision);
   }
 
-  /** Revisions of an entry, newest first, below `before`. */
-  history(family: string, id: string, opts: { before?: number | undefined; limit: number }): Promise<Revision[]> {
+  /** Revisions of an entry, newest first, below `before`, each with the audit event that recorded it. */
+  history(family: string, id: string, opts: { before?: number | undefined; limit: number }): Promise<HistoryItem[]> {
     return registryStore.history(this.db, family, id, opts);
   }
 
@@ -228,7 +232,7 @@ export class Registry {
     const action = opts.action ?? ACTIONS.changesetApply;
     const done = await this.#writes.submit<Omit<AppliedChangeSet, 'audit'>>(
       at,
-      async (trx, at) => {
+      async (trx, at, auditIndex) => {
         const sequence = await registryStore.nextSequence(trx);
         // Under the write lock: whatever other processes applied before us is now visible.
         if (sequence - 1 > this.catalog.sequence) {
@@ -250,7 +254,7 @@ export class Registry {
           if (op.op === 'transition') reasons.set(`${op.family}:${op.id}`, op.reason ?? null);
         });
         if (this.#handle.engine === 'postgres') await registryStore.notifyMoved(trx, sequence);
-        await registryStore.writeChanges(trx, plan.changes, { sequence, changeset: id, author: principal.name, approvers: opts.approvers, reasons, at });
+        await registryStore.writeChanges(trx, plan.changes, { sequence, changeset: id, author: principal.name, approvers: opts.approvers, reasons, at, auditIndex });
         const changeset: StoredChangeSet = {
           id,
           title: input.title,

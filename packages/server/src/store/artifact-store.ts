@@ -60,7 +60,7 @@ function toArtifact(r: Selectable<Database['artifacts']>): Artifact {
   return { ...r, source: JSON.parse(r.source), labels: JSON.parse(r.labels), audit_index: Number(r.audit_index), image: r.image ? JSON.parse(r.image) : null };
 }
 
-function toEvidence(r: Selectable<Database['evidence']>): StoredEvidence {
+function toEvidence(r: Omit<Selectable<Database['evidence']>, 'envelope'>): StoredEvidence {
   return {
     id: r.id,
     artifact: r.artifact,
@@ -215,5 +215,30 @@ export const artifactStore = {
 
   async decisions(db: Db, artifact: string): Promise<Decision[]> {
     return (await db.selectFrom('decisions').selectAll().where('artifact', '=', artifact).orderBy('decided_at').orderBy('id').execute()).map(toDecision);
+  },
+
+  /**
+   * Evidence, approvals and decisions of many artifacts in three queries (a page of the artifact
+   * list), without the envelope bytes, grouped by artifact in the same order as the single reads.
+   */
+  async statesOf(db: Db, digests: readonly string[]): Promise<Map<string, { evidence: StoredEvidence[]; approvals: StoredApproval[]; decisions: Decision[] }>> {
+    const out = new Map(digests.map((d) => [d, { evidence: [] as StoredEvidence[], approvals: [] as StoredApproval[], decisions: [] as Decision[] }]));
+    if (digests.length === 0) return out;
+    const list = [...digests];
+    const [evidence, approvals, decisions] = await Promise.all([
+      db
+        .selectFrom('evidence')
+        .select(['id', 'artifact', 'evidence_type', 'predicate_type', 'envelope_digest', 'statement', 'signers', 'trusted', 'reasons', 'attached_by', 'attached_at', 'audit_index'])
+        .where('artifact', 'in', list)
+        .orderBy('attached_at')
+        .orderBy('id')
+        .execute(),
+      db.selectFrom('approvals').selectAll().where('artifact', 'in', list).orderBy('at').orderBy('id').execute(),
+      db.selectFrom('decisions').selectAll().where('artifact', 'in', list).orderBy('decided_at').orderBy('id').execute(),
+    ]);
+    for (const r of evidence) out.get(r.artifact)?.evidence.push(toEvidence(r));
+    for (const r of approvals) out.get(r.artifact)?.approvals.push({ ...r, audit_index: Number(r.audit_index) });
+    for (const r of decisions) out.get(r.artifact)?.decisions.push(toDecision(r));
+    return out;
   },
 };

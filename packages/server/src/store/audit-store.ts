@@ -56,11 +56,13 @@ export const auditStore = {
   },
 
   /** Events with the leaf hash the tree holds for each (not one recomputed from the row). */
-  async events(db: Db, opts: { after?: number; limit: number }): Promise<(AuditEventRow & { hash: string })[]> {
+  /** With `details: false` the details column is not read (null): a list of events does not show them and they can be large. */
+  async events(db: Db, opts: { after?: number; limit: number; details?: boolean }): Promise<(Omit<AuditEventRow, 'details'> & { details: string | null; hash: string })[]> {
     let q = db
       .selectFrom('audit_events as e')
       .innerJoin('audit_nodes as n', (j) => j.onRef('n.idx', '=', 'e.idx').on('n.level', '=', 0))
-      .select(['e.idx', 'e.action', 'e.actor', 'e.subject', 'e.at', 'e.request_id', 'e.details', 'e.details_digest', 'n.hash']);
+      .select(['e.idx', 'e.action', 'e.actor', 'e.subject', 'e.at', 'e.request_id', 'e.details_digest', 'n.hash'])
+      .select(opts.details === false ? sql<null>`null`.as('details') : sql<string>`e.details`.as('details'));
     if (opts.after !== undefined) q = q.where('e.idx', '>', opts.after);
     const rows = await q.orderBy('e.idx').limit(opts.limit).execute();
     return rows.map((r) => ({ ...r, idx: Number(r.idx) }));

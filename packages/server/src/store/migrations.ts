@@ -206,6 +206,34 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0008_sessions': {
+    async up(db: Kysely<unknown>) {
+      // Portal sign-in: the cookie carries a random secret; only its SHA-256 is stored.
+      await db.schema
+        .createTable('sessions')
+        .addColumn('id', 'varchar(64)', (c) => c.primaryKey())
+        .addColumn('secret_hash', 'varchar(64)', (c) => c.notNull().unique())
+        .addColumn('token_id', 'varchar(64)', (c) => c.notNull())
+        .addColumn('csrf', 'varchar(64)', (c) => c.notNull())
+        .addColumn('created_at', 'varchar(40)', (c) => c.notNull())
+        .addColumn('expires_at', 'varchar(40)', (c) => c.notNull())
+        .addColumn('revoked_at', 'varchar(40)')
+        .execute();
+      await db.schema.createIndex('sessions_token').on('sessions').column('token_id').execute();
+      // The portal's change-set lists read a page in order without walking every row's (large) plan.
+      await db.schema.createIndex('changesets_created').on('changesets').columns(['created_at', 'id']).execute();
+      await db.schema.createIndex('changesets_status_sequence').on('changesets').columns(['status', 'sequence']).execute();
+
+      // Each revision names the audit event that recorded it (written in the apply transaction from now on).
+      await db.schema.alterTable('revisions').addColumn('audit_index', 'bigint').execute();
+      const applied = await sql<{ idx: number | string; details: string }>`select idx, details from audit_events where action in ('audit-action:platform.changeset.apply', 'audit-action:platform.seed.apply') order by idx`.execute(db);
+      for (const row of applied.rows) {
+        const details = JSON.parse(row.details) as { sequence?: unknown };
+        if (typeof details.sequence !== 'number') continue;
+        await sql`update revisions set audit_index = ${Number(row.idx)} where sequence = ${details.sequence}`.execute(db);
+      }
+    },
+  },
   // Reserved number for the OCI work (DESIGN §12): images, copies, verification summaries.
   '0009_oci': {
     async up(db: Kysely<unknown>) {

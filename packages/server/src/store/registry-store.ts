@@ -23,7 +23,35 @@ export interface StoredChangeSet {
   updated_at: string;
 }
 
-function toRevision(r: Database['revisions']): Revision {
+/** A revision with the audit event that recorded it: index, and the leaf hash read from the tree. */
+export interface HistoryItem extends Revision {
+  audit_index: number | null;
+  leaf_hash: string | null;
+}
+
+/** A change set without its operations and plan: what a list shows (a seed's plan alone can be megabytes). */
+export type ChangeSetSummary = Omit<StoredChangeSet, 'operations' | 'plan'>;
+
+const SUMMARY = ['id', 'title', 'description', 'author', 'author_product', 'author_admin', 'status', 'approvals', 'rejection', 'sequence', 'created_at', 'updated_at'] as const;
+
+function toSummary(r: Pick<Selectable<Database['changesets']>, (typeof SUMMARY)[number]>): ChangeSetSummary {
+  return {
+    id: r.id,
+    title: r.title,
+    description: r.description,
+    author: r.author,
+    author_product: r.author_product,
+    author_admin: Number(r.author_admin) === 1,
+    status: r.status as StoredChangeSet['status'],
+    approvals: JSON.parse(r.approvals) as StoredChangeSet['approvals'],
+    rejection: r.rejection ? (JSON.parse(r.rejection) as StoredChangeSet['rejection']) : null,
+    sequence: r.sequence === null ? null : Number(r.sequence),
+    created_at: r.created_at,
+    updated_at: r.updated_at,
+  };
+}
+
+function toRevision(r: Selectable<Database['revisions']>): Revision {
   return {
     family: r.family as Revision['family'],
     id: r.id,
@@ -117,7 +145,7 @@ export const registryStore = {
   async writeChanges(
     trx: Transaction<Database>,
     changes: PlannedChange[],
-    meta: { sequence: number; changeset: string; author: string; approvers: string[]; reasons: Map<string, string | null>; at: string },
+    meta: { sequence: number; changeset: string; author: string; approvers: string[]; reasons: Map<string, string | null>; at: string; auditIndex: number },
   ): Promise<void> {
     for (const c of changes) {
       const body = JSON.stringify(c.after);
@@ -152,16 +180,46 @@ export const registryStore = {
           reason: meta.reasons.get(c.ref) ?? null,
           body,
           at: meta.at,
+          audit_index: meta.auditIndex,
         })
         .execute();
     }
   },
 
-  async history(db: Db, family: string, id: string, opts: { before?: number; limit: number }): Promise<Revision[]> {
-    let q = db.selectFrom('revisions').selectAll().where('family', '=', family).where('id', '=', id);
-    if (opts.before !== undefined) q = q.where('revision', '<', opts.before);
-    const rows = await q.orderBy('revision', 'desc').limit(opts.limit).execute();
-    return rows.map(toRevision);
+  /** Newest first; one query, the leaf hash joined from the tree (an edited event row would not change it). */
+  async history(db: Db, family: string, id: string, opts: { before?: number; limit: number }): Promise<HistoryItem[]> {
+    let q = db
+      .selectFrom('revisions as r')
+      .leftJoin('audit_nodes as n', (j) => j.onRef('n.idx', '=', 'r.audit_index').on('n.level', '=', 0))
+      .selectAll('r')
+      .select('n.hash as leaf')
+      .where('r.family', '=', family)
+      .where('r.id', '=', id);
+    if (opts.before !== undefined) q = q.where('r.revision', '<', opts.before);
+    const rows = await q.orderBy('r.revision', 'desc').limit(opts.limit).execute();
+    return rows.map((r) => ({
+      ...toRevision(r),
+      audit_index: r.audit_index === null ? null : Number(r.audit_index),
+      leaf_hash: r.leaf ? Buffer.from(r.leaf, 'hex').toString('base64') : null,
+    }));
+  },
+
+  /** The latest applied change sets, for the portal's home page. */
+  async latestApplied(db: Db, limit: number): Promise<ChangeSetSummary[]> {
+    const rows = await db.selectFrom('changesets').select(SUMMARY).where('status', '=', 'applied').orderBy('sequence', 'desc').limit(limit).execute();
+    return rows.map(toSummary);
+  },
+
+  /** Like changeSets, without operations and plans. */
+  async changeSetSummaries(db: Db, opts: { status?: string; before?: { created_at: string; id: string }; limit: number }): Promise<ChangeSetSummary[]> {
+    let q = db.selectFrom('changesets').select(SUMMARY);
+    if (opts.status) q = q.where('status', '=', opts.status);
+    if (opts.before) {
+      const b = opts.before;
+      q = q.where((eb) => eb.or([eb('created_at', '<', b.created_at), eb.and([eb('created_at', '=', b.created_at), eb('id', '<', b.id)])]));
+    }
+    const rows = await q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(opts.limit).execute();
+    return rows.map(toSummary);
   },
 
   async revision(db: Db, family: string, id: string, revision: number): Promise<Revision | undefined> {

@@ -30,6 +30,8 @@ export interface RevisionsTable {
   reason: string | null;
   body: string;
   at: string;
+  /** The audit event that recorded this revision (null only for rows older than migration 0008 without one). */
+  audit_index: ColumnType<number | null, number | null | undefined, number | null>;
 }
 
 export interface ReservedIdsTable {
@@ -75,6 +77,16 @@ export interface SeedStateTable {
   digest: string;
   /** The registry sequence when they were taken in. */
   sequence: number;
+}
+
+export interface SessionsTable {
+  id: string;
+  secret_hash: string;
+  token_id: string;
+  csrf: string;
+  created_at: string;
+  expires_at: string;
+  revoked_at: string | null;
 }
 
 export interface AuditStateTable {
@@ -166,6 +178,7 @@ export interface Database {
   audit_events: AuditEventsTable;
   audit_nodes: AuditNodesTable;
   tokens: TokensTable;
+  sessions: SessionsTable;
   registry_state: RegistryStateTable;
   entries: EntriesTable;
   revisions: RevisionsTable;

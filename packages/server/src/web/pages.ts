@@ -1,9 +1,18 @@
 import { describeRequirement, type Check, type CheckStatus, type Explanation, type StageExplanation } from '@charter/core';
-import type { Artifact, Decision, StoredApproval, StoredEvidence } from '../artifacts/artifacts.js';
+import type { Artifact, Decision, DeployCheck, StoredApproval, StoredEvidence } from '../artifacts/artifacts.js';
 import { html, join, safeUrl, type Html, type Value } from './html.js';
 import { STYLE } from './style.js';
 
-type Tone = 'ok' | 'bad' | 'warn' | 'none';
+export type Tone = 'ok' | 'bad' | 'warn' | 'none';
+
+/** Who is looking: the signed-in principal (and the CSRF token of their forms), or nobody. */
+export interface Chrome {
+  signedIn: { name: string; csrf: string } | null;
+  /** The slot for links a page adds to the site header's navigation (none yet). */
+  section?: 'home' | 'entries' | 'changesets' | 'artifacts' | 'audit';
+}
+
+export const ANONYMOUS: Chrome = { signedIn: null };
 
 /** An artifact's trust right now, in words: what the banner and the list say. */
 export interface TrustSummary {
@@ -22,6 +31,10 @@ export interface ExplainView {
   decisions: Decision[];
   /** How a signer's signature on this evidence type would be judged now: 'verified' or why not ('signer_disabled', …). */
   signerNow: (signer: string, evidenceType: string) => string;
+  /** The deploy check (POST /v1/artifacts/check) of each stage, as an admission hook would get it now. */
+  deploy?: readonly DeployCheck[];
+  /** Where a stage's signed verification summary (SLSA VSA) is, if it has one. */
+  vsaHref?: (stage: string) => string | null;
 }
 
 export interface ListRow {
@@ -34,7 +47,7 @@ export interface ListRow {
 const id = (s: string) => s.replace(/^[a-z-]+:/, '');
 
 /** `2026-06-01 12:00:03 UTC` inside a machine-readable <time>. */
-function when(iso: string | null | undefined): Html {
+export function when(iso: string | null | undefined): Html {
   if (!iso) return html`<span class="muted">—</span>`;
   const t = Date.parse(iso);
   if (Number.isNaN(t)) return html`${iso}`;
@@ -42,7 +55,7 @@ function when(iso: string | null | undefined): Html {
   return html`<time datetime="${new Date(t).toISOString()}">${text}</time>`;
 }
 
-function badge(tone: Tone, symbol: string, text: string): Html {
+export function badge(tone: Tone, symbol: string, text: string): Html {
   return html`<span class="badge tone-${tone}"><span aria-hidden="true">${symbol}</span> ${text}</span>`;
 }
 
@@ -63,7 +76,21 @@ function link(href: string | null, text: Value): Html {
   return href ? html`<a href="${href}">${text}</a>` : html`${text}`;
 }
 
-export function layout(opts: { title: string; body: Html }): string {
+const NAV: [NonNullable<Chrome['section']>, string, string][] = [
+  ['home', '/ui/', 'Families'],
+  ['entries', '/ui/entries', 'Entries'],
+  ['changesets', '/ui/changesets', 'Change sets'],
+  ['artifacts', '/ui/artifacts', 'Artifacts'],
+  ['audit', '/ui/audit', 'Audit log'],
+];
+
+function account(chrome: Chrome): Html {
+  if (!chrome.signedIn) return html`<a href="/ui/login">Sign in</a>`;
+  return html`<form method="post" action="/ui/logout" class="signout"><span>Signed in as <strong>${chrome.signedIn.name}</strong></span> <input type="hidden" name="csrf" value="${chrome.signedIn.csrf}"><button type="submit">Sign out</button></form>`;
+}
+
+export function layout(opts: { title: string; body: Html; chrome?: Chrome }): string {
+  const chrome = opts.chrome ?? ANONYMOUS;
   return html`<!doctype html>
 <html lang="en">
 <head>
@@ -76,10 +103,11 @@ export function layout(opts: { title: string; body: Html }): string {
 </head>
 <body>
 <a class="skip" href="#main">Skip to content</a>
-<header class="site"><div><a class="brand" href="/ui/artifacts">Charter</a><nav aria-label="Site"><a href="/ui/artifacts">Artifacts</a> · <a href="/docs">API docs</a></nav></div></header>
-<main id="main">
+<header class="site"><div><a class="brand" href="/ui/">Charter</a><nav aria-label="Site"><ul>${NAV.map(([key, href, text]) => html`<li><a href="${href}"${chrome.section === key ? html` aria-current="page"` : ''}>${text}</a></li>`)}<li><a href="/docs">API docs</a></li></ul></nav><div class="account">${account(chrome)}</div></div></header>
+<main id="main" tabindex="-1">
 ${opts.body}
 </main>
+<footer class="site"><div>Charter · every page here has a JSON twin in the <a href="/docs">HTTP API</a></div></footer>
 </body>
 </html>
 `.toString();
@@ -147,12 +175,13 @@ function evidenceRefs(ids: readonly string[]): Html {
 }
 
 function checksTable(stage: string, checks: readonly Check[]): Html {
+  const firstBad = checks.findIndex((c) => c.status !== 'satisfied');
   return html`<div class="table-wrap"><table class="checks">
 <caption>Requirements for ${stage}: all must be satisfied (any one listed signer satisfies a requirement).</caption>
 <colgroup><col class="c-req"><col class="c-status"><col><col class="c-ev"></colgroup>
 <thead><tr><th scope="col">Requirement</th><th scope="col">Status</th><th scope="col">What Charter found</th><th scope="col">Evidence used</th></tr></thead>
 <tbody>
-${checks.map((c) => html`<tr data-status="${c.status}"><th scope="row">${describeRequirement(c.requirement)}</th><td class="status">${statusBadge(c.status)}</td><td>${c.detail}</td><td>${evidenceRefs(c.evidence)}</td></tr>\n`)}
+${checks.map((c, i) => html`<tr data-status="${c.status}"${i === firstBad ? html` class="first-failing"` : ''}><th scope="row">${describeRequirement(c.requirement)}${i === firstBad ? html`<br><strong class="flag">First failing requirement</strong>` : ''}</th><td class="status">${statusBadge(c.status)}</td><td>${c.detail}</td><td>${evidenceRefs(c.evidence)}</td></tr>\n`)}
 </tbody>
 </table></div>`;
 }
@@ -163,7 +192,12 @@ function decisionText(d: Decision | null): Html {
   return html`${badge(tone, d.outcome === 'promoted' ? '✓' : '✗', d.outcome)} at ${when(d.decided_at)} by ${d.actor}, judged by policy <code>${d.policy.artifact_type}</code> revision ${d.policy.revision} <span class="muted">(<span class="mono">${d.id}</span>)</span>`;
 }
 
-function stageSection(digest: string, s: StageExplanation<Decision>, decisions: readonly Decision[]): Html {
+function deployText(d: DeployCheck | undefined): Html {
+  if (!d) return html`<span class="muted">not evaluated</span>`;
+  return d.allowed ? html`${badge('ok', '✓', 'allowed')} <span class="muted">a deploy to this stage is admitted now</span>` : html`${badge('bad', '✗', `denied: ${d.reason.replace(/_/g, ' ')}`)} ${d.detail}`;
+}
+
+function stageSection(digest: string, s: StageExplanation<Decision>, decisions: readonly Decision[], deploy?: DeployCheck, vsa?: string | null): Html {
   const state = s.revoked ? badge('bad', '✗', 'revoked') : s.promoted ? badge('ok', '✓', 'promoted') : badge('none', '○', 'not promoted');
   const failing = s.checks.filter((c) => c.status !== 'satisfied').length;
   const promotedDecision = [...decisions].reverse().find((d) => d.stage === s.stage && d.outcome === 'promoted');
@@ -175,6 +209,8 @@ function stageSection(digest: string, s: StageExplanation<Decision>, decisions: 
 <dt>Would pass now</dt><dd>${s.would_pass ? 'yes, every requirement is satisfied' : `no: ${failing} of ${s.checks.length} requirements not satisfied`}</dd>
 <dt>Revoked</dt><dd>${s.revoked ? html`<strong>yes</strong> (${s.revoked_status ?? 'failed'}): ${s.revoked_reason}` : s.promoted ? 'no, still trusted' : html`<span class="muted">not applicable (not promoted)</span>`}</dd>
 <dt>Last decision</dt><dd>${decisionText(s.last_decision)}</dd>
+<dt>Deploy check</dt><dd>${deployText(deploy)}</dd>
+${vsa ? html`<dt>Verification summary</dt><dd><a href="${vsa}">VSA for ${s.stage}</a> (SLSA verification summary, a signed DSSE envelope)</dd>` : ''}
 ${promotedDecision ? html`<dt>Release proof</dt><dd><a href="/v1/artifacts/${digest}/proof?stage=${encodeURIComponent(s.stage)}">proof of the promotion to ${s.stage}</a> (JSON, verifiable offline with <code>charter proof verify</code>)</dd>` : ''}
 </dl>
 ${checksTable(s.stage, s.checks)}
@@ -273,7 +309,7 @@ ${decisions.map((d) => {
 </table></div>`;
 }
 
-export function explainPage(v: ExplainView): string {
+export function explainPage(v: ExplainView, chrome: Chrome = ANONYMOUS): string {
   const a = v.artifact;
   const x = v.explanation;
   const base = `/v1/artifacts/${a.digest}`;
@@ -289,7 +325,7 @@ ${banner(trustOf(x))}
 ${artifactFacts(a)}
 <h2 id="stages">Stages</h2>
 <p class="muted">Judged now by <code>${x.artifact_type}</code> revision ${x.revision}, at ${when(x.evaluated_at)}. Each stage needs the previous one.</p>
-${x.stages.map((s) => stageSection(a.digest, s, v.decisions))}
+${x.stages.map((s) => stageSection(a.digest, s, v.decisions, v.deploy?.find((d) => d.stage === s.stage), v.vsaHref?.(s.stage) ?? null))}
 <h2 id="evidence">Evidence</h2>
 ${evidenceTable(a.digest, v.evidence, v.signerNow)}
 <h2 id="approvals">Approvals</h2>
@@ -297,10 +333,10 @@ ${approvalsTable(v.approvals)}
 <h2 id="decisions">Decision history</h2>
 ${decisionsTable(v.decisions)}
 <footer class="page">Trust is re-evaluated on every view against the live registry: a disabled signer or type shows here as revoked at once, while past decisions stay as they were recorded.</footer>`;
-  return layout({ title: `${a.name} ${a.version} (${a.product})`, body });
+  return layout({ title: `${a.name} ${a.version} (${a.product})`, body, chrome: { ...chrome, section: 'artifacts' } });
 }
 
-export function listPage(rows: readonly ListRow[], opts: { product: string | null; next: string | null }): string {
+export function listPage(rows: readonly ListRow[], opts: { product: string | null; next: string | null; chrome?: Chrome }): string {
   const nextHref = opts.next ? `/ui/artifacts?${new URLSearchParams({ ...(opts.product ? { product: opts.product } : {}), cursor: opts.next }).toString()}` : null;
   const body = html`<h1>Artifacts${opts.product ? html` of ${opts.product}` : ''}</h1>
 <p class="subtitle">Every registered build artifact, by digest, with its current trust. <a href="/v1/artifacts">As JSON</a>.</p>
@@ -317,12 +353,12 @@ ${rows.map((r) => {
 </tbody>
 </table></div>`}
 ${nextHref ? html`<nav class="pager" aria-label="Pages"><a href="${nextHref}" rel="next">Next page</a></nav>` : ''}`;
-  return layout({ title: opts.product ? `Artifacts of ${opts.product}` : 'Artifacts', body });
+  return layout({ title: opts.product ? `Artifacts of ${opts.product}` : 'Artifacts', body, chrome: { ...(opts.chrome ?? ANONYMOUS), section: 'artifacts' } });
 }
 
-export function errorPage(status: number, title: string, detail: string, hint?: string): string {
+export function errorPage(status: number, title: string, detail: string, hint?: string, chrome: Chrome = ANONYMOUS): string {
   const body = html`<h1>${status} ${title}</h1>
 <section class="banner tone-${status >= 500 ? 'bad' : 'warn'}"><p class="headline">${detail}</p>${hint ? html`<p class="more">${hint}</p>` : ''}</section>
-<p><a href="/ui/artifacts">All artifacts</a></p>`;
-  return layout({ title: `${status} ${title}`, body });
+<p><a href="/ui/">Home</a> · <a href="/ui/artifacts">All artifacts</a></p>`;
+  return layout({ title: `${status} ${title}`, body, chrome });
 }

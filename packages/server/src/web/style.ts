@@ -12,12 +12,44 @@ export const STYLE = Html.trusted(`
 * { box-sizing: border-box; }
 body { margin: 0; font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", sans-serif; color: var(--fg); background: var(--bg); }
 a { color: var(--link); }
-a:focus-visible { outline: 2px solid var(--link); outline-offset: 2px; }
+a:focus-visible, button:focus-visible, input:focus-visible, select:focus-visible, summary:focus-visible, main:focus-visible { outline: 3px solid var(--link); outline-offset: 2px; }
+main:focus:not(:focus-visible) { outline: none; }
 code, .mono { font-family: ui-monospace, SFMono-Regular, "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: 0.88em; }
 .skip { position: absolute; left: -999px; }
 .skip:focus { left: 1rem; top: 1rem; background: var(--bg); padding: 0.25rem 0.5rem; }
 header.site { border-bottom: 1px solid var(--line); background: var(--panel); }
-header.site div { max-width: 76rem; margin: 0 auto; padding: 0.6rem 1.5rem; display: flex; gap: 1.5rem; align-items: baseline; }
+header.site > div { max-width: 76rem; margin: 0 auto; padding: 0.6rem 1.5rem; display: flex; flex-wrap: wrap; gap: 0.5rem 1.5rem; align-items: center; }
+header.site nav ul { list-style: none; margin: 0; padding: 0; display: flex; flex-wrap: wrap; gap: 0.2rem 1rem; }
+header.site nav a[aria-current="page"] { font-weight: 700; color: var(--fg); }
+header.site .account { margin-left: auto; }
+form.signout { display: flex; gap: 0.5rem; align-items: center; flex-wrap: wrap; margin: 0; }
+button { font: inherit; padding: 0.3rem 0.8rem; border: 1px solid var(--line); border-radius: 6px; background: var(--panel); color: var(--fg); cursor: pointer; }
+button.primary { background: #1f6feb; border-color: #1f6feb; color: #ffffff; font-weight: 600; }
+input, select { font: inherit; padding: 0.3rem 0.45rem; border: 1px solid #8c959f; border-radius: 6px; background: var(--bg); color: var(--fg); max-width: 100%; }
+form.search { margin: 0.75rem 0 1rem; }
+form.search > label { display: block; font-weight: 600; margin-bottom: 0.25rem; }
+form.search .row { display: flex; gap: 0.5rem; flex-wrap: wrap; }
+form.search input[type="search"] { flex: 1 1 16rem; }
+.filters { display: flex; flex-wrap: wrap; gap: 0.5rem 1.25rem; margin-top: 0.6rem; }
+form.login { display: grid; gap: 0.4rem; max-width: 32rem; margin: 1rem 0; }
+form.login label { font-weight: 600; }
+form.action { display: flex; flex-wrap: wrap; gap: 0.4rem 0.6rem; align-items: center; margin: 0 0 0.75rem; }
+.actions { border: 1px solid var(--line); border-radius: 8px; padding: 0.9rem 1rem 0.2rem; background: var(--panel); }
+.lead { font-size: 1.05rem; max-width: 60rem; }
+.count { margin: 0.5rem 0; }
+.sunset { color: var(--warn-fg); font-weight: 600; }
+dl.diff { margin: 0; display: grid; grid-template-columns: max-content 1fr; gap: 0.1rem 0.6rem; font-size: 0.88em; }
+dl.diff dt { margin: 0; }
+dl.diff dd { margin: 0; overflow-wrap: anywhere; }
+del { background: var(--bad-bg); color: var(--bad-fg); }
+ins { background: var(--ok-bg); color: var(--ok-fg); text-decoration: none; }
+.leaf { font-size: 0.78em; overflow-wrap: anywhere; }
+tr.first-failing > * { background: var(--bad-bg); }
+.flag { color: var(--bad-fg); font-size: 0.85em; }
+tr.contract > th { border-left: 4px solid var(--warn-line); }
+section.plan { border: 1px solid var(--line); border-radius: 8px; padding: 0.6rem 0.9rem; margin: 0 0 0.75rem; }
+footer.site { border-top: 1px solid var(--line); color: var(--muted); font-size: 0.88rem; }
+footer.site > div { max-width: 76rem; margin: 0 auto; padding: 0.8rem 1.5rem; }
 header.site .brand { font-weight: 700; color: var(--fg); text-decoration: none; letter-spacing: 0.02em; }
 main { max-width: 76rem; margin: 0 auto; padding: 1.25rem 1.5rem 3rem; }
 h1 { font-size: 1.7rem; margin: 0.4rem 0 0.2rem; line-height: 1.25; }
@@ -71,6 +103,28 @@ nav.pager { margin-top: 1rem; }
   dl.facts, section.stage dl.facts { grid-template-columns: 1fr; }
   dl.facts dt { margin-top: 0.4rem; }
   main { padding: 1rem; }
+  header.site > div { padding: 0.5rem 1rem; }
+  header.site .account { margin-left: 0; }
+  dl.diff { grid-template-columns: 1fr; }
+  h1 { font-size: 1.4rem; }
 }
-@media print { header.site { display: none; } .banner, .badge { print-color-adjust: exact; -webkit-print-color-adjust: exact; } }
+@media screen and (max-width: 64rem) {
+  table.history thead { position: absolute; left: -9999px; }
+  table.history, table.history caption, table.history tbody, table.history tr, table.history th, table.history td { display: block; width: auto; }
+  table.history tr { border: 1px solid var(--line); border-radius: 8px; margin: 0 0 0.75rem; padding: 0.3rem 0.5rem; }
+  table.history th, table.history td { border: 0; padding: 0.15rem 0; white-space: normal; }
+  table.history [data-label]::before { content: attr(data-label) ": "; color: var(--muted); font-weight: 500; }
+}
+@media print {
+  header.site, footer.site, .skip, form, nav.pager, ul.links, .actions { display: none; }
+  body { font-size: 11pt; }
+  main { max-width: none; padding: 0; }
+  a { color: inherit; text-decoration: none; }
+  .table-wrap { overflow: visible; }
+  table, table.checks, table.evidence { min-width: 0; }
+  pre { max-height: none; overflow: visible; }
+  tr, dl.diff, section.plan { break-inside: avoid; }
+  h2 { break-after: avoid; }
+  .banner, .badge, del, ins { print-color-adjust: exact; -webkit-print-color-adjust: exact; }
+}
 `);
