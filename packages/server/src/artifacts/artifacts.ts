@@ -19,6 +19,7 @@ import {
   signatureTrust,
   subjectMatches,
   tryParseRef,
+  unpinned,
   validateEmbedded,
   verifySignatures,
   type Entry,
@@ -624,8 +625,8 @@ export function referencedBy(type: Entry, stage: string): string[] {
   const out = new Set<string>();
   for (const r of s?.requirements ?? []) {
     const req = r as { evidence?: unknown; signers?: unknown };
-    if (typeof req.evidence === 'string') out.add(req.evidence.replace(/@\d+$/, ''));
-    if (Array.isArray(req.signers)) for (const x of req.signers) if (typeof x === 'string') out.add(x.replace(/@\d+$/, ''));
+    if (typeof req.evidence === 'string') out.add(unpinned(req.evidence));
+    if (Array.isArray(req.signers)) for (const x of req.signers) if (typeof x === 'string') out.add(unpinned(x));
   }
   return [...out];
 }
