@@ -372,6 +372,7 @@ export class Artifacts {
   /** Records a release approval; the same principal approving the same stage again gets the first one back (created: false). */
   async approve(digest: string, stage: string, comment: string | null, actor: Actor): Promise<{ approval: StoredApproval; created: boolean }> {
     const artifact = await this.get(digest);
+    assertMayActOn(actor.principal, artifact);
     const type = this.#registry.catalog.get('artifact-type', artifact.artifact_type);
     const stages = type ? readStages(type).map((s) => s.name) : [];
     if (!stages.includes(stage)) throw new CharterError('UNKNOWN_STAGE', `artifact type ${artifact.artifact_type} has no stage '${stage}' (stages: ${stages.join(', ')})`, { errors: [{ pointer: '/stage', code: 'UNKNOWN_STAGE', detail: stages.join(', ') }] });
@@ -422,7 +423,7 @@ export class Artifacts {
 
   /** Records a decision for every request, promoted or denied, with its audit event. */
   async promote(digest: string, stage: string, actor: Actor): Promise<Decision> {
-    await this.get(digest);
+    assertMayActOn(actor.principal, await this.get(digest));
     const state = (await this.#state(digest))!;
     const type = this.#typeOf(state.artifact);
     let evaluation;
