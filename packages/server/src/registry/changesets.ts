@@ -105,7 +105,7 @@ export class ChangeSets {
         next = reviewTransition(cs, act);
       } catch (err) {
         if (attempt > 0 && err instanceof CharterError && err.code === 'CHANGESET_STATE') {
-          throw new CharterError('REVIEW_CONFLICT', `change set ${id} was ${cs.status} by a concurrent review: ${err.message}`, { extra: { status: cs.status } });
+          throw new CharterError('REVIEW_CONFLICT', `change set ${id} was ${cs.status} by a concurrent review: ${err.message}`, { extra: { changeset_status: cs.status } });
         }
         throw err;
       }
