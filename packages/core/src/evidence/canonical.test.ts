@@ -6,7 +6,7 @@ import { Catalog } from '../catalog.js';
 import { entry, NOW } from '../policy/policy.testkit.js';
 import { canonicalEnvelope, canonicalOrigin, pae, parseEnvelope, rawToDer, verifySignatures, type TrustedKey } from './dsse.js';
 import { firstDuplicateMember } from './duplicates.js';
-import { fixtureText, KEYS, VERIFYING } from './fixtures.testkit.js';
+import { fixtureText, interop, KEYS, VERIFYING } from './fixtures.testkit.js';
 import { describeSignature, toTrustMaterial } from './trust-material.js';
 
 const p256 = generateKeyPairSync('ec', { namedCurve: 'P-256' });
@@ -47,7 +47,7 @@ describe('canonical envelopes (DESIGN §6)', () => {
     assert.equal(canonicalEnvelope(received, verifySignatures(received, [])), null, 'nothing verified: no canonical form');
   });
 
-  it('the canonical form of every real fixture that verifies is accepted again, and traced back to what was received', () => {
+  it('the canonical form of every real fixture that verifies is accepted again, and traced back to what was received', { skip: interop.skip }, () => {
     for (const { file, key } of VERIFYING) {
       const received = parseEnvelope(fixtureText(file));
       const canonical = canonicalEnvelope(received, verifySignatures(received, [key]))!;
@@ -135,7 +135,7 @@ describe('trust material', () => {
     assert.match(tm.evidenceTypeFor('https://none').detail!, /no evidence type/);
   });
 
-  it('judges with the real fixture keys as registered signers', () => {
+  it('judges with the real fixture keys as registered signers', { skip: interop.skip }, () => {
     const v = new Catalog();
     v.apply([entry('signer', 'platform.gcb', { owner: 'platform', spec: { algorithm: 'ecdsa-p256', public_key: String(KEYS.gcbWorker.publicKey), evidence_types: ['evidence-type:prov'] } }), entry('evidence-type', 'prov', { spec: { predicate_type: 'https://slsa.dev/provenance/v1' } })], 1);
     const tm = toTrustMaterial(v, NOW);

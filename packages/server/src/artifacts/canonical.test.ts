@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { dsse as sigstoreDsse, crypto as sigstoreCrypto } from '@sigstore/core';
 import { parseVkey, verifyReleaseProof } from '@charter/core';
+import { interop } from '@charter/core/testing';
 import type { RunningServer } from '../server.js';
 import { testEngines, type TestDatabase } from '../testing/engines.js';
 import { adminToken, call, token } from '../testing/http.js';
@@ -17,8 +17,7 @@ import { ed25519, govern, p256, type KeyPair } from '../testing/trust.js';
  * the spec's canonical form is (standard padded base64, DER ECDSA).
  */
 
-const fixtures = new URL('../../../../../shared/fixtures/interop/dsse/', import.meta.url);
-const haveFixtures = existsSync(fixtures);
+const dsse = (file: string): string => interop.text('dsse', file);
 const GCB_DIGEST = 'sha256:7e9b6e7ba2842c91cf49f3e214d04a7a496f8214356f41d81a6e6dcad11f11e3';
 const IN_TOTO = 'application/vnd.in-toto+json';
 const SLSA_V1 = 'https://slsa.dev/provenance/v1';
@@ -60,7 +59,7 @@ const statement = (predicate: unknown) => Buffer.from(JSON.stringify({ _type: 'h
 const unpadded = (b: Buffer) => b.toString('base64').replace(/=+$/, '');
 
 for (const engine of testEngines()) {
-  describe(`canonical evidence in release proofs on ${engine.name}`, { skip: haveFixtures ? false : 'the interop fixtures are not here' }, () => {
+  describe(`canonical evidence in release proofs on ${engine.name}`, { skip: interop.skip }, () => {
     let db: TestDatabase;
     let server: RunningServer;
     let admin: string;
@@ -68,7 +67,7 @@ for (const engine of testEngines()) {
     const releaseCi: KeyPair = ed25519();
     const rawSigner: KeyPair = p256();
     const stranger: KeyPair = p256();
-    const pem = (f: string) => readFileSync(new URL(f, fixtures), 'utf8');
+    const pem = dsse;
     const keys: KeyObject[] = [];
 
     before(async () => {
@@ -137,8 +136,8 @@ for (const engine of testEngines()) {
         return r.json;
       };
       // Real tools: GCB's envelopes (URL-safe signatures; v0.1 with a second, non-DSSE signature).
-      await attach(readFileSync(new URL('gcb-slsa/slsa-v1.envelope.json', fixtures), 'utf8'));
-      const v01 = await attach(readFileSync(new URL('gcb-slsa/slsa-v0.1.envelope.json', fixtures), 'utf8'));
+      await attach(dsse('gcb-slsa/slsa-v1.envelope.json'));
+      const v01 = await attach(dsse('gcb-slsa/slsa-v0.1.envelope.json'));
       assert.deepEqual(v01.signers.map((s: { verified: boolean }) => s.verified), [true, false]);
       // Raw r‖s ECDSA, URL-safe unpadded payload and signature, plus a stranger's signature that verifies nothing.
       const body = statement({ buildDefinition: { buildType: 'raw' }, runDetails: {} });
@@ -171,7 +170,7 @@ for (const engine of testEngines()) {
       const received = items.filter((i) => i.received !== undefined);
       assert.equal(received.length, 4);
       assert.ok(received.some((i) => independentlyVerified(i.received!, keys, ownVerifier) !== true), 'the inputs were not canonical');
-      const v01Canonical = JSON.parse(items.find((i) => JSON.parse(i.envelope).payload === JSON.parse(readFileSync(new URL('gcb-slsa/slsa-v0.1.envelope.json', fixtures), 'utf8')).payload)!.envelope);
+      const v01Canonical = JSON.parse(items.find((i) => JSON.parse(i.envelope).payload === JSON.parse(dsse('gcb-slsa/slsa-v0.1.envelope.json')).payload)!.envelope);
       assert.equal(v01Canonical.signatures.length, 1, 'only the verified signature is kept');
     });
   });
