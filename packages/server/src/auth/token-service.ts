@@ -32,10 +32,11 @@ export class TokenService {
 
   /** Every problem with `req` when `actor` mints it (core decides: `grantProblems`). */
   validate(req: TokenRequest, actor: Actor): Issue[] {
-    // Charter itself (the first-start admin token) is not bounded by a token of its own.
+    // Without a token (Charter itself minting the first-start admin token) the principal's own
+    // standing decides: an unbound admin reaches every scope, anyone else none.
     const grantor: Grantor = actor.token
       ? { product: actor.principal.product, scopes: actor.token.scopes, expiresAt: actor.token.expires_at }
-      : { product: null, scopes: new Set([SCOPES.admin]), expiresAt: null };
+      : { product: actor.principal.product, scopes: new Set(actor.principal.admin ? [SCOPES.admin] : []), expiresAt: null };
     return grantProblems(this.#registry.catalog, grantor, req, this.#registry.now().getTime());
   }
 
