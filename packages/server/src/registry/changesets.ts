@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { CharterError, authorAtApply, effectiveScopes, reviewTransition, type ChangeSetInput, type Plan, type Principal, type ReviewAct } from '@charter/core';
-import { tokenStore } from '../auth/tokens.js';
+import { tokenStore } from '../store/token-store.js';
 import { registryStore, type ChangeSetSummary, type StoredChangeSet } from '../store/registry-store.js';
 
 export type { ChangeSetSummary, StoredChangeSet };

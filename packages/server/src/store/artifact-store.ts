@@ -60,7 +60,7 @@ function toArtifact(r: Selectable<Database['artifacts']>): Artifact {
   return { ...r, source: JSON.parse(r.source), labels: JSON.parse(r.labels), audit_index: Number(r.audit_index), image: r.image ? JSON.parse(r.image) : null };
 }
 
-function toEvidence(r: Omit<Selectable<Database['evidence']>, 'envelope'>): StoredEvidence {
+function toEvidence(r: Omit<Selectable<Database['evidence']>, 'envelope' | 'canonical_envelope'>): StoredEvidence {
   return {
     id: r.id,
     artifact: r.artifact,
