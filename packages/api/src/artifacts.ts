@@ -230,7 +230,7 @@ export const ReleaseProofSchema = Type.Object(
     artifact: ArtifactSchema,
     decision: DecisionSchema,
     prior_decisions: Type.Array(DecisionSchema),
-    evidence: Type.Array(Type.Object({ id: Type.String(), evidence_type: Type.String(), attached_at: Type.String(), envelope_digest: Type.String(), audit_index: Type.Integer(), envelope: Type.String({ description: 'the envelope as attached' }) })),
+    evidence: Type.Array(Type.Object({ id: Type.String(), evidence_type: Type.String(), attached_at: Type.String(), envelope_digest: Type.String(), audit_index: Type.Integer(), envelope: Type.String({ description: 'the canonical form of the envelope (plain DSSE, padded standard base64, ECDSA in DER, only the signatures that verified): any DSSE verifier checks it' }), received: Type.Optional(Type.String({ description: 'the envelope as attached (envelope_digest is its SHA-256), when it differs from the canonical form' })) })),
     approvals: Type.Array(Type.Object({ id: Type.String(), artifact: Type.String(), stage: Type.String(), principal: Type.String(), comment: Nullable(Type.String()), at: Type.String(), audit_index: Type.Integer() })),
     registry: Type.Array(Type.Object({}, { additionalProperties: true, description: 'a registry entry at the revision the decision relied on' })),
     audit: Type.Object({

@@ -3,14 +3,12 @@ import { readFileSync } from 'node:fs';
 import {
   Catalog,
   entryKey,
-  FAMILIES,
-  isFamilyName,
-  namespaceOf,
+  inDependencyOrder,
   operationsFor,
   planChangeSet,
+  pointerInEntry,
   tryParseRef,
   type Entry,
-  type EntryInput,
   type FieldChange,
   type Issue,
   type Operation,
@@ -47,57 +45,11 @@ async function readDesired(paths: readonly string[], o: Output): Promise<Desired
     bar.update(i + 1, files.length);
   });
   bar.done();
-  return { files: files.length, sources: inDependencyOrder(sources), problems };
+  return { files: files.length, sources: inDependencyOrder(sources, (s) => s.entry), problems };
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-/** The entries `e` needs to exist before it can be created: its product and everything its spec references. */
-function dependenciesOf(e: EntryInput): string[] {
-  const deps: string[] = [];
-  if (e.family !== 'product') {
-    if (typeof e.owner === 'string') deps.push(entryKey('product', e.owner));
-    if (typeof e.id === 'string') deps.push(entryKey('product', namespaceOf(e.id)));
-  }
-  if (typeof e.family === 'string' && isFamilyName(e.family) && isObject(e.spec)) {
-    try {
-      for (const r of FAMILIES[e.family].references(e.spec)) {
-        const p = tryParseRef(r.ref);
-        if (p) deps.push(entryKey(p.family, p.id));
-      }
-    } catch {
-      // A spec too malformed to walk: validation reports it; ordering does not matter then.
-    }
-  }
-  return deps;
-}
-
-/**
- * A change set is validated in order, so a product must come before its entries and a
- * referenced entry before its referrers. Files are written for people, not in that order:
- * sort dependencies first, otherwise keeping the files' order (a cycle is left to validation).
- */
-function inDependencyOrder(sources: SourcedEntry[]): SourcedEntry[] {
-  const byKey = new Map<string, SourcedEntry>();
-  for (const s of sources) {
-    const key = entryKey(String(s.entry.family), String(s.entry.id));
-    if (!byKey.has(key)) byKey.set(key, s);
-  }
-  const seen = new Set<SourcedEntry>();
-  const out: SourcedEntry[] = [];
-  const visit = (s: SourcedEntry) => {
-    if (seen.has(s)) return;
-    seen.add(s);
-    for (const dep of dependenciesOf(s.entry)) {
-      const d = byKey.get(dep);
-      if (d) visit(d);
-    }
-    out.push(s);
-  };
-  sources.forEach(visit);
-  return out;
 }
 
 /** The change set's operations and, for each, the file entry it came from. */
@@ -139,29 +91,6 @@ function opRef(op: unknown): string | null {
   if (!isObject(op)) return null;
   const target = op.op === 'create' && isObject(op.entry) ? op.entry : op;
   return typeof target.family === 'string' && typeof target.id === 'string' ? entryKey(target.family, target.id) : null;
-}
-
-/** Where a pointer into an operation lands inside the entry document that produced it. */
-function pointerInEntry(op: unknown, rest: string): string {
-  const head = /^\/[^/]*/.exec(rest)?.[0] ?? '';
-  const tail = rest.slice(head.length);
-  const transition = isObject(op) && op.op === 'transition';
-  switch (head) {
-    case '/entry': // create: the entry itself
-    case '/set': // update: the fields it sets are the entry's fields
-      return tail;
-    case '/to':
-      return '/lifecycle';
-    case '/id':
-    case '/family':
-    case '/replaced_by':
-    case '/sunset_at':
-      return head + tail;
-    case '':
-      return transition ? '/lifecycle' : '';
-    default: // expected_revision, op: the CLI wrote those, the entry as a whole is concerned
-      return '';
-  }
 }
 
 function unescapeToken(t: string): string {

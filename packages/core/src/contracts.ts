@@ -1,7 +1,7 @@
 import { checkEntry, type RegistryView } from './catalog.js';
 import type { Entry } from './entry.js';
 import type { Issue } from './errors.js';
-import { formatRef, tryParseRef, type FamilyName } from './ids.js';
+import { formatRef, tryParseRef, unpinned, type FamilyName } from './ids.js';
 import { validateEmbedded } from './schema.js';
 
 /**
@@ -56,7 +56,7 @@ export function validateManifest(view: RegistryView, contractRef: string, manife
       if (!p || !list) return;
       if (!usableEntry(view, v, p.family, at, now, errors)) return;
       const allowed = contract.spec[list];
-      if (Array.isArray(allowed) && !allowed.some((a) => typeof a === 'string' && a.replace(/@\d+$/, '') === formatRef(p.family, p.id))) {
+      if (Array.isArray(allowed) && !allowed.some((a) => typeof a === 'string' && unpinned(a) === formatRef(p.family, p.id))) {
         errors.push({ pointer: at, code: 'NOT_IN_CONTRACT', detail: `${formatRef(p.family, p.id)} is not among the ${list.replace(/_/g, ' ')} ${contract.id} allows` });
       }
     } else if (Array.isArray(v)) v.forEach((x, i) => walk(x, `${at}/${i}`));

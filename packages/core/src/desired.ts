@@ -1,7 +1,8 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { RegistryView } from './catalog.js';
 import type { Entry, EntryInput } from './entry.js';
-import { isFamilyName } from './ids.js';
+import { FAMILIES } from './families/index.js';
+import { entryKey, isFamilyName, namespaceOf, tryParseRef } from './ids.js';
 import { canTransition, isLifecycle } from './lifecycle.js';
 import type { Operation } from './changeset.js';
 
@@ -48,4 +49,90 @@ export function operationsFor(view: RegistryView, desired: readonly EntryInput[]
     }
   }
   return [...creates, ...changes];
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** The entries (`family:id`) `e` needs to exist before it can be created: its product and everything its spec references. */
+export function dependenciesOf(e: EntryInput): string[] {
+  const deps: string[] = [];
+  if (e.family !== 'product') {
+    if (typeof e.owner === 'string') deps.push(entryKey('product', e.owner));
+    if (typeof e.id === 'string') deps.push(entryKey('product', namespaceOf(e.id)));
+  }
+  if (typeof e.family === 'string' && isFamilyName(e.family) && isObject(e.spec)) {
+    try {
+      for (const r of FAMILIES[e.family].references(e.spec)) {
+        const p = tryParseRef(r.ref);
+        if (p) deps.push(entryKey(p.family, p.id));
+      }
+    } catch {
+      // A spec too malformed to walk: validation reports it; ordering does not matter then.
+    }
+  }
+  return deps;
+}
+
+/**
+ * A change set is validated in order, so a product must come before its entries and a
+ * referenced entry before its referrers. Files are written for people, not in that order:
+ * sort dependencies first, otherwise keeping the given order (a cycle is left to validation).
+ * Iterative, so a long chain of references cannot overflow the stack.
+ */
+export function inDependencyOrder<T>(items: readonly T[], entryOf: (item: T) => EntryInput): T[] {
+  const byKey = new Map<string, T>();
+  for (const item of items) {
+    const e = entryOf(item);
+    const key = entryKey(String(e.family), String(e.id));
+    if (!byKey.has(key)) byKey.set(key, item);
+  }
+  const seen = new Set<T>();
+  const out: T[] = [];
+  for (const root of items) {
+    if (seen.has(root)) continue;
+    seen.add(root);
+    const stack: { item: T; deps: string[]; next: number }[] = [{ item: root, deps: dependenciesOf(entryOf(root)), next: 0 }];
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1]!;
+      if (top.next < top.deps.length) {
+        const d = byKey.get(top.deps[top.next++]!);
+        if (d !== undefined && !seen.has(d)) {
+          seen.add(d);
+          stack.push({ item: d, deps: dependenciesOf(entryOf(d)), next: 0 });
+        }
+      } else {
+        out.push(top.item);
+        stack.pop();
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * Where a pointer into a change-set operation (`rest`, after `/operations/N`) lands inside the
+ * entry document that produced it: registry-as-code names problems in the author's files.
+ */
+export function pointerInEntry(op: unknown, rest: string): string {
+  const head = /^\/[^/]*/.exec(rest)?.[0] ?? '';
+  const tail = rest.slice(head.length);
+  const transition = isObject(op) && op.op === 'transition';
+  switch (head) {
+    case '/entry': // create: the entry itself
+    case '/set': // update: the fields it sets are the entry's fields
+      return tail;
+    case '/to':
+      return '/lifecycle';
+    case '/id':
+    case '/family':
+    case '/replaced_by':
+    case '/sunset_at':
+      return head + tail;
+    case '':
+      return transition ? '/lifecycle' : '';
+    default: // expected_revision, op: the CLI wrote those, the entry as a whole is concerned
+      return '';
+  }
 }

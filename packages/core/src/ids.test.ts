@@ -13,6 +13,7 @@ import {
   parseRef,
   refProblem,
   tryParseRef,
+  unpinned,
   type FamilyName,
 } from './ids.js';
 
@@ -169,6 +170,26 @@ describe('references family:id[@revision]', () => {
         }
       }),
       { numRuns: 3000 },
+    );
+  });
+});
+
+describe('unpinned: a ref without its pinned revision', () => {
+  it('strips a trailing @<digits> and nothing else', () => {
+    assert.equal(unpinned('scope:platform.registry.read@3'), 'scope:platform.registry.read');
+    assert.equal(unpinned('scope:platform.registry.read'), 'scope:platform.registry.read');
+    assert.equal(unpinned('signer:a.b@'), 'signer:a.b@');
+    assert.equal(unpinned('signer:a.b@x1'), 'signer:a.b@x1');
+    assert.equal(unpinned('evidence-type:x@12@3'), 'evidence-type:x@12');
+  });
+
+  it('agrees with the ref parser on every valid ref', () => {
+    fc.assert(
+      fc.property(fc.constantFrom(...FAMILY_NAMES), fc.stringMatching(/^[a-z][a-z0-9_]{0,10}(\.[a-z][a-z0-9_]{0,10}){0,3}$/), fc.option(fc.integer({ min: 1, max: 999_999_999 })), (family, id, revision) => {
+        const ref = formatRef(family, id, revision);
+        const p = tryParseRef(ref)!;
+        assert.equal(unpinned(ref), formatRef(p.family, p.id));
+      }),
     );
   });
 });

@@ -100,6 +100,20 @@ export function formatRef(family: FamilyName, id: string, revision?: number | nu
   return revision == null ? `${family}:${id}` : `${family}:${id}@${revision}`;
 }
 
+/**
+ * A reference without its pinned revision (`scope:a.b@3` → `scope:a.b`): the one way to compare
+ * refs by entry. Anything that is not a trailing `@<digits>` is left as it is.
+ */
+export function unpinned(ref: string): string {
+  const at = ref.lastIndexOf('@');
+  if (at < 0 || at === ref.length - 1) return ref;
+  for (let i = at + 1; i < ref.length; i++) {
+    const c = ref.charCodeAt(i);
+    if (c < 48 || c > 57) return ref;
+  }
+  return ref.slice(0, at);
+}
+
 /** The key of an entry in maps: the ref without a revision. */
 export function entryKey(family: string, id: string): string {
   return `${family}:${id}`;

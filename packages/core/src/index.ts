@@ -15,3 +15,5 @@ export * from './policy/index.js';
 export * from './proof/index.js';
 export * from './contracts.js';
 export * from './authority.js';
+export * from './grants.js';
+export * from './review.js';

@@ -1,6 +1,6 @@
 import type { RegistryView } from './catalog.js';
 import { checkEntry } from './catalog.js';
-import { PLATFORM_PRODUCT, tryParseRef } from './ids.js';
+import { PLATFORM_PRODUCT, tryParseRef, unpinned } from './ids.js';
 
 /** The scopes that guard Charter's own routes. All are registry entries of product platform. */
 export const SCOPES = {
@@ -34,7 +34,7 @@ export function effectiveScopes(view: RegistryView, held: readonly string[], now
     if (!entry || entry.owner !== PLATFORM_PRODUCT || !checkEntry(ref, entry, now).allowed) continue;
     granted.add(ref);
     const implies = entry.spec.implies;
-    if (Array.isArray(implies)) for (const i of implies) if (typeof i === 'string') queue.push(i.replace(/@\d+$/, ''));
+    if (Array.isArray(implies)) for (const i of implies) if (typeof i === 'string') queue.push(unpinned(i));
   }
   return granted;
 }

@@ -213,7 +213,7 @@ describe('verifySignatures on real envelopes', { skip: interop.skip }, () => {
       const env = parseEnvelope(fixtureText(file));
       const results = verifySignatures(env, [key]);
       assert.deepEqual(results, [
-        { index: 0, keyid: env.signatures[0]?.keyid, verified: true, key: key.id, reason: 'verified' },
+        { index: 0, keyid: env.signatures[0]?.keyid, named: env.signatures[0]?.keyid === key.id ? key.id : null, verified: true, key: key.id, reason: 'verified', encoding: key.algorithm === 'ed25519' ? 'ed25519' : results[0]!.encoding },
       ]);
     });
 
@@ -264,7 +264,7 @@ describe('verifySignatures on real envelopes', { skip: interop.skip }, () => {
   it('refuses the conformance bundle with an invalid DSSE signature, even with every key', () => {
     const env = parseEnvelope(fixtureText('negative/conformance-dsse-invalid-sig_fail.sigstore.json'));
     assert.deepEqual(verifySignatures(env, [KEYS.negativeLeaf]), [
-      { index: 0, keyid: null, verified: false, key: null, reason: 'no_matching_key' },
+      { index: 0, keyid: null, named: null, verified: false, key: null, reason: 'no_matching_key', encoding: null },
     ]);
     assert.equal(verifySignatures(env, ALL_KEYS)[0]?.verified, false);
   });
@@ -344,7 +344,7 @@ describe('keyid is only a hint', () => {
     ] as const) {
       const env = parseEnvelope(signEnvelope('t', 'original', { privateKey: ed.privateKey, keyid }));
       const altered = { ...env, payload: Buffer.from('altered') };
-      assert.deepEqual(verifySignatures(altered, keys)[0], { index: 0, keyid, verified: false, key: null, reason });
+      assert.deepEqual(verifySignatures(altered, keys)[0], { index: 0, keyid, named: reason === 'bad_signature' ? 'mine' : null, verified: false, key: null, reason, encoding: null });
     }
   });
 });
@@ -406,7 +406,7 @@ describe('signEnvelope', () => {
         const env = parseEnvelope(JSON.stringify(json));
         const trusted: TrustedKey = { id: 'me', algorithm, publicKey: pem(pair.publicKey) };
         assert.deepEqual(verifySignatures(env, [trusted]), [
-          { index: 0, keyid: 'me', verified: true, key: 'me', reason: 'verified' },
+          { index: 0, keyid: 'me', named: 'me', verified: true, key: 'me', reason: 'verified', encoding: algorithm === 'ed25519' ? 'ed25519' : 'der' },
         ]);
       }
     });

@@ -1,4 +1,5 @@
 import { createHash, createPrivateKey, createPublicKey, KeyObject, sign, verify } from 'node:crypto';
+import { firstDuplicateMember } from './duplicates.js';
 import { decodeUtf8, EvidenceError, isPlainObject, preview } from './errors.js';
 
 export type KeyAlgorithm = 'ed25519' | 'ecdsa-p256';
@@ -29,6 +30,8 @@ export interface Envelope {
   readonly signatures: readonly EnvelopeSignature[];
 }
 
+export type SignatureEncoding = 'ed25519' | 'der' | 'raw';
+
 export type SignatureReason = 'verified' | 'no_matching_key' | 'bad_signature' | 'malformed_signature';
 
 export interface SignatureResult {
@@ -37,6 +40,10 @@ export interface SignatureResult {
   readonly verified: boolean;
   /** id of the trusted key that verified the signature, or null. */
   readonly key: string | null;
+  /** id of the trusted key the keyid hint names (by id or fingerprint), verified or not, or null. */
+  readonly named: string | null;
+  /** How the signature that verified was encoded, or null. */
+  readonly encoding: SignatureEncoding | null;
   readonly reason: SignatureReason;
 }
 
@@ -108,11 +115,15 @@ export function parseEnvelope(input: unknown): Envelope {
 function parseJsonText(input: string | Uint8Array): unknown {
   const text = typeof input === 'string' ? input : decodeUtf8(input);
   if (text === null) throw malformed('', 'is not valid UTF-8');
+  let doc: unknown;
   try {
-    return JSON.parse(text);
+    doc = JSON.parse(text);
   } catch (e) {
     throw malformed('', `is not valid JSON (${(e as Error).message})`);
   }
+  const duplicate = firstDuplicateMember(text);
+  if (duplicate !== null) throw new EvidenceError('DUPLICATE_MEMBER', duplicate, 'appears twice in one object: an envelope must have one meaning for every verifier (RFC 8259 §4)');
+  return doc;
 }
 
 function readEnvelope(v: unknown, at: string, form: EnvelopeForm, mediaType: string | null): Envelope {
@@ -216,34 +227,65 @@ interface ReadyKey {
   readonly fingerprint: string;
 }
 
-/**
- * Verifies every envelope signature over PAE(payloadType, payload) against every trusted key.
- * Reasons for a failure: 'malformed_signature' when the bytes cannot be a signature for any trusted
- * key's algorithm; 'bad_signature' when the keyid hint names a trusted key (by id or fingerprint)
- * yet nothing verified; 'no_matching_key' otherwise (unknown signer or altered envelope).
- */
-export function verifySignatures(envelope: Envelope, keys: readonly TrustedKey[]): SignatureResult[] {
+/** Trusted keys imported once, indexed by what a keyid hint may say: the key's id or its SPKI fingerprint. */
+export interface PreparedKeys {
+  readonly keys: readonly ReadyKey[];
+  readonly byHint: ReadonlyMap<string, readonly ReadyKey[]>;
+}
+
+/** Imports and indexes trusted keys for `verifySignatures`; do it once per key set, not per envelope. */
+export function prepareKeys(keys: readonly TrustedKey[]): PreparedKeys {
   const ready: ReadyKey[] = keys.map((k) => {
     const object = importTrustedKey(k);
     return { id: k.id, algorithm: k.algorithm, object, fingerprint: keyFingerprint(object) };
   });
+  const byHint = new Map<string, ReadyKey[]>();
+  const index = (hint: string, k: ReadyKey) => {
+    const list = byHint.get(hint);
+    if (!list) byHint.set(hint, [k]);
+    else if (!list.includes(k)) list.push(k);
+  };
+  for (const k of ready) {
+    index(k.id, k);
+    index(k.fingerprint, k);
+  }
+  return { keys: ready, byHint };
+}
+
+function isPrepared(keys: readonly TrustedKey[] | PreparedKeys): keys is PreparedKeys {
+  return !Array.isArray(keys);
+}
+
+/**
+ * Verifies every envelope signature over PAE(payloadType, payload) against the trusted keys,
+ * trying the key the keyid hint names (by id or SPKI fingerprint) first. Reasons for a failure:
+ * 'malformed_signature' when the bytes cannot be a signature for any trusted key's algorithm;
+ * 'bad_signature' when the hint names a trusted key yet nothing verified (`named` says which);
+ * 'no_matching_key' otherwise (unknown signer or altered envelope).
+ */
+export function verifySignatures(envelope: Envelope, keys: readonly TrustedKey[] | PreparedKeys): SignatureResult[] {
+  const prepared = isPrepared(keys) ? keys : prepareKeys(keys);
+  const ready = prepared.keys;
   const message = pae(envelope.payloadType, envelope.payload);
   return envelope.signatures.map(({ sig, keyid }, index) => {
     // keyid is attacker-controlled: it only decides which trusted key is tried first.
-    const named = (k: ReadyKey) => keyid !== null && (k.id === keyid || k.fingerprint === keyid);
-    const candidates = [...ready.filter(named), ...ready.filter((k) => !named(k))].filter((k) =>
-      couldBeSignature(k.algorithm, sig),
-    );
-    const signer = candidates.find((k) => verifyWith(k, message, sig));
-    const base = { index, keyid };
-    if (signer) return { ...base, verified: true, key: signer.id, reason: 'verified' };
-    const reason: SignatureReason =
-      ready.length > 0 && candidates.length === 0
-        ? 'malformed_signature'
-        : ready.some(named)
-          ? 'bad_signature'
-          : 'no_matching_key';
-    return { ...base, verified: false, key: null, reason };
+    const hinted = keyid === null ? [] : (prepared.byHint.get(keyid) ?? []);
+    const base = { index, keyid, named: hinted[0]?.id ?? null };
+    let plausible = false;
+    for (const k of hinted) {
+      if (!couldBeSignature(k.algorithm, sig)) continue;
+      plausible = true;
+      const encoding = verifyWith(k, message, sig);
+      if (encoding) return { ...base, verified: true, key: k.id, reason: 'verified' as const, encoding };
+    }
+    for (const k of ready) {
+      if (hinted.includes(k) || !couldBeSignature(k.algorithm, sig)) continue;
+      plausible = true;
+      const encoding = verifyWith(k, message, sig);
+      if (encoding) return { ...base, verified: true, key: k.id, reason: 'verified' as const, encoding };
+    }
+    const reason: SignatureReason = ready.length > 0 && !plausible ? 'malformed_signature' : hinted.length > 0 ? 'bad_signature' : 'no_matching_key';
+    return { ...base, verified: false, key: null, reason, encoding: null };
   });
 }
 
@@ -253,12 +295,70 @@ function couldBeSignature(algorithm: KeyAlgorithm, sig: Buffer): boolean {
   return sig.length === 64 || (sig.length >= 8 && sig.length <= 72 && sig[0] === 0x30 && sig[1] === sig.length - 2);
 }
 
-function verifyWith(key: ReadyKey, message: Buffer, sig: Buffer): boolean {
-  if (key.algorithm === 'ed25519') return verify(null, message, key.object, sig);
-  return (
-    verify('sha256', message, { key: key.object, dsaEncoding: 'der' }, sig) ||
-    (sig.length === 64 && verify('sha256', message, { key: key.object, dsaEncoding: 'ieee-p1363' }, sig))
-  );
+/** Which encoding verified: 'ed25519', 'der' or 'raw' (ECDSA r‖s), or null when none did. */
+function verifyWith(key: ReadyKey, message: Buffer, sig: Buffer): SignatureEncoding | null {
+  if (key.algorithm === 'ed25519') return verify(null, message, key.object, sig) ? 'ed25519' : null;
+  if (verify('sha256', message, { key: key.object, dsaEncoding: 'der' }, sig)) return 'der';
+  return sig.length === 64 && verify('sha256', message, { key: key.object, dsaEncoding: 'ieee-p1363' }, sig) ? 'raw' : null;
+}
+
+/**
+ * The canonical form of an envelope (DESIGN §6), as any DSSE verifier reads it: a plain DSSE
+ * JSON envelope, payload and signatures in padded standard base64, ECDSA signatures in ASN.1
+ * DER (a raw r‖s signature re-encoded: the same signature), and only the signatures that
+ * verified, in their order. Null when none verified: such an envelope has no canonical form.
+ */
+export function canonicalEnvelope(envelope: Envelope, results: readonly SignatureResult[]): DsseEnvelopeJson | null {
+  const signatures: { keyid?: string; sig: string }[] = [];
+  for (const r of results) {
+    if (!r.verified || r.encoding === null) continue;
+    const { sig, keyid } = envelope.signatures[r.index]!;
+    const der = r.encoding === 'raw' ? rawToDer(sig) : sig;
+    signatures.push(keyid === null ? { sig: der.toString('base64') } : { keyid, sig: der.toString('base64') });
+  }
+  if (signatures.length === 0) return null;
+  return { payloadType: envelope.payloadType, payload: envelope.payload.toString('base64'), signatures };
+}
+
+/**
+ * Whether `canonical` is the canonical form of `received`: the same payloadType and payload,
+ * and each of its signatures one of the received ones (a raw r‖s re-encoded as DER is the same
+ * signature), with the same keyid, in the received order. Returns, for each canonical
+ * signature, the index of the received one; or why it is not.
+ */
+export function canonicalOrigin(received: Envelope, canonical: Envelope): number[] | string {
+  if (canonical.form !== 'dsse') return 'the canonical form is a plain DSSE envelope';
+  if (canonical.payloadType !== received.payloadType) return 'its payloadType differs from the envelope received';
+  if (!canonical.payload.equals(received.payload)) return 'its payload differs from the envelope received';
+  const origin: number[] = [];
+  let from = 0;
+  for (const c of canonical.signatures) {
+    let found = -1;
+    for (let i = from; i < received.signatures.length && found < 0; i++) {
+      const r = received.signatures[i]!;
+      if (r.keyid !== c.keyid) continue;
+      if (r.sig.equals(c.sig) || (r.sig.length === 64 && rawToDer(r.sig).equals(c.sig))) found = i;
+    }
+    if (found < 0) return 'it carries a signature the envelope received does not';
+    origin.push(found);
+    from = found + 1;
+  }
+  return origin;
+}
+
+/** IEEE P1363 r‖s (64 bytes for P-256) as a DER ECDSA-Sig-Value (RFC 3279 §2.2.3). */
+export function rawToDer(raw: Uint8Array): Buffer {
+  if (raw.length === 0 || raw.length % 2 !== 0) throw new EvidenceError('MALFORMED_ENVELOPE', '', `a raw ECDSA signature has an even, non-zero length, got ${raw.length}`);
+  const half = raw.length / 2;
+  const integer = (bytes: Uint8Array): Buffer => {
+    let i = 0;
+    while (i < bytes.length - 1 && bytes[i] === 0) i++;
+    const body = Buffer.from(bytes.subarray(i));
+    const padded = body[0]! & 0x80 ? Buffer.concat([Buffer.from([0]), body]) : body;
+    return Buffer.concat([Buffer.from([0x02, padded.length]), padded]);
+  };
+  const seq = Buffer.concat([integer(raw.subarray(0, half)), integer(raw.subarray(half))]);
+  return Buffer.concat([Buffer.from([0x30, seq.length]), seq]);
 }
 
 /** Distinct trusted keys that verified at least one signature: the number to compare with a threshold. */

@@ -7,7 +7,11 @@ export type EvidenceErrorCode =
   /** Not thrown here: for callers when subjectMatches() is false, pointing at `<envelope>/payload/subject`. */
   | 'SUBJECT_MISMATCH'
   | 'INVALID_DIGEST'
-  | 'INVALID_KEY';
+  | 'INVALID_KEY'
+  /** A subject digest in upper-case hex: the in-toto digest set is lowercase hex. */
+  | 'DIGEST_NOT_LOWERCASE'
+  /** An object with a member name twice (RFC 8259 §4: meaning left to each parser). */
+  | 'DUPLICATE_MEMBER';
 
 /**
  * The only error the evidence module throws. `pointer` is an RFC 6901 JSON pointer into the value

@@ -1,12 +1,16 @@
 export { EvidenceError } from './errors.js';
 export type { EvidenceErrorCode } from './errors.js';
 export {
+  canonicalEnvelope,
+  canonicalOrigin,
   decodeBase64Flexible,
   distinctVerifiedKeys,
   importTrustedKey,
   keyFingerprint,
   pae,
   parseEnvelope,
+  prepareKeys,
+  rawToDer,
   signEnvelope,
   verifySignatures,
 } from './dsse.js';
@@ -16,6 +20,8 @@ export type {
   EnvelopeForm,
   EnvelopeSignature,
   KeyAlgorithm,
+  PreparedKeys,
+  SignatureEncoding,
   SignatureReason,
   SignatureResult,
   SignOptions,
@@ -30,3 +36,5 @@ export {
   subjectMatches,
 } from './intoto.js';
 export type { Statement, StatementType, Subject } from './intoto.js';
+export { describeSignature, toTrustMaterial } from './trust-material.js';
+export type { TrustMaterial } from './trust-material.js';

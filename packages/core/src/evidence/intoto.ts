@@ -1,4 +1,5 @@
 import type { Envelope } from './dsse.js';
+import { firstDuplicateMember } from './duplicates.js';
 import { decodeUtf8, EvidenceError, isPlainObject, pointerTo, preview } from './errors.js';
 
 export const IN_TOTO_PAYLOAD_TYPE = 'application/vnd.in-toto+json';
@@ -29,7 +30,7 @@ const HEX_LENGTH: ReadonlyMap<string, number> = new Map([
   ['sha512', 128],
 ]);
 const URI_WITH_SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*:\S+$/;
-const SHA256_DIGEST = /^sha256:([0-9a-fA-F]{64})$/;
+const SHA256_DIGEST = /^sha256:([0-9a-f]{64})$/;
 
 /**
  * Parses an in-toto Statement (v1 or v0.1) from payload bytes. `pointer` locates the payload in the
@@ -43,6 +44,10 @@ export function parseStatement(payload: Uint8Array, pointer = '/payload'): State
     doc = JSON.parse(text);
   } catch (e) {
     throw malformed(pointer, `is not valid JSON (${(e as Error).message})`);
+  }
+  const duplicate = firstDuplicateMember(text);
+  if (duplicate !== null) {
+    throw new EvidenceError('DUPLICATE_MEMBER', pointer + duplicate, 'appears twice in one object: a signed Statement must have one meaning for every verifier (RFC 8259 §4)');
   }
   if (!isPlainObject(doc)) {
     throw malformed(pointer, `must be a JSON object (an in-toto Statement), got ${preview(doc)}`);
@@ -79,6 +84,9 @@ function readSubject(s: unknown, at: string): Subject {
     throw malformed(pointerTo(at, 'digest'), `must be a non-empty object {algorithm: hex}, got ${preview(digest)}`);
   }
   for (const [alg, value] of Object.entries(digest)) {
+    if (typeof value === 'string' && /[A-F]/.test(value) && HEX.test(value)) {
+      throw new EvidenceError('DIGEST_NOT_LOWERCASE', pointerTo(at, 'digest', alg), `must be lowercase hex (the in-toto digest set), got ${preview(value)}`);
+    }
     const expected = HEX_LENGTH.get(alg);
     if (typeof value !== 'string' || !HEX.test(value) || (expected !== undefined && value.length !== expected)) {
       const what = expected === undefined ? 'a hex string' : `${expected} hex characters`;
@@ -101,14 +109,13 @@ export function readStatement(envelope: Envelope): Statement {
   return parseStatement(envelope.payload, `${envelope.pointer}/payload`);
 }
 
-/** True if a subject's sha256 equals `digest` ('sha256:<64 hex>'), compared case-insensitively. */
+/** True if a subject's sha256 equals `digest` ('sha256:<64 lowercase hex>'), exactly. */
 export function subjectMatches(statement: Statement, digest: string): boolean {
   const hex = typeof digest === 'string' ? SHA256_DIGEST.exec(digest)?.[1] : undefined;
   if (hex === undefined) {
-    throw new EvidenceError('INVALID_DIGEST', '', `expected sha256:<64 hex>, got ${preview(digest)}`);
+    throw new EvidenceError('INVALID_DIGEST', '', `expected sha256:<64 lowercase hex>, got ${preview(digest)}`);
   }
-  const wanted = hex.toLowerCase();
-  return statement.subject.some((s) => s.digest['sha256']?.toLowerCase() === wanted);
+  return statement.subject.some((s) => s.digest['sha256'] === hex);
 }
 
 function malformed(pointer: string, message: string): EvidenceError {

@@ -6,7 +6,7 @@ import { canonicalJson, jsonDigest, eventLeafHash } from '../audit/event.js';
 import { parseVkey, type NoteVerifier } from '../audit/checkpoint.js';
 import { verifyInclusion } from '../audit/merkle.js';
 import { readCheckpoint, type ServedEvent } from '../audit/verify-log.js';
-import { parseEnvelope, verifySignatures } from '../evidence/dsse.js';
+import { canonicalOrigin, parseEnvelope, verifySignatures } from '../evidence/dsse.js';
 import { readStatement, subjectMatches } from '../evidence/intoto.js';
 import type { TrustedKey } from '../evidence/dsse.js';
 import { evaluateStage } from '../policy/policy.js';
@@ -47,7 +47,11 @@ export interface ReleaseProof {
   artifact: { digest: string; artifact_type: string; product: string; name: string; version: string; source?: unknown; labels?: unknown; registered_by: string; registered_at: string; audit_index: number };
   decision: ProofDecision;
   prior_decisions: ProofDecision[];
-  evidence: { id: string; evidence_type: string; attached_at: string; envelope_digest: string; audit_index: number; envelope: string }[];
+  /**
+   * `envelope` is the canonical form (DESIGN §6) any DSSE verifier checks; `received`, the bytes
+   * as attached (which `envelope_digest` and the audit log name), when they differ from it.
+   */
+  evidence: { id: string; evidence_type: string; attached_at: string; envelope_digest: string; audit_index: number; envelope: string; received?: string }[];
   approvals: (Approval & { artifact: string; audit_index: number })[];
   registry: Entry[];
   audit: { log: { name: string; public_key: string; vkey: string }; checkpoint: string; events: ProofEvent[] };
@@ -167,9 +171,21 @@ export function verifyReleaseProof(input: unknown, opts: { logKey?: NoteVerifier
     for (const item of proof.evidence) {
       const e = logged(item.audit_index, 'evidence.attach', `evidence ${item.id}`, undefined);
       const det = e?.details as Record<string, unknown> | undefined;
-      if (sha256(item.envelope) !== item.envelope_digest) problems.push(`the envelope of evidence ${item.id} is not the one attached (digest differs)`);
+      const receivedText = item.received ?? item.envelope;
+      if (sha256(receivedText) !== item.envelope_digest) problems.push(`the envelope of evidence ${item.id} is not the one attached (digest differs)`);
       if (e && (det?.evidence !== item.id || det?.envelope_digest !== item.envelope_digest || det?.artifact !== artifact.digest)) problems.push(`evidence ${item.id} does not match its audit event`);
+      if (e && typeof det?.canonical_digest === 'string' && det.canonical_digest !== sha256(item.envelope)) problems.push(`the canonical envelope of evidence ${item.id} is not the one logged`);
       const envelope = parseEnvelope(item.envelope);
+      // Each canonical signature maps back to the received one it re-encodes (and its logged verdict).
+      let origin: number[] = envelope.signatures.map((_, i) => i);
+      if (item.received !== undefined) {
+        const mapped = canonicalOrigin(parseEnvelope(item.received), envelope);
+        if (typeof mapped === 'string') {
+          problems.push(`the canonical envelope of evidence ${item.id} is not derived from the one attached: ${mapped}`);
+          continue;
+        }
+        origin = mapped;
+      }
       const statement = readStatement(envelope);
       if (!subjectMatches(statement, artifact.digest)) problems.push(`evidence ${item.id} is not about ${artifact.digest}`);
       const typeRef = item.evidence_type;
@@ -183,7 +199,7 @@ export function verifyReleaseProof(input: unknown, opts: { logKey?: NoteVerifier
         keyid: r.keyid,
         fingerprint: null,
         verified: r.verified,
-        reason: !r.verified || !r.key ? r.reason : attachedAs[i]?.reason !== 'verified' ? String(attachedAs[i]?.reason ?? 'not_logged') : signatureTrust(view, r.key, typeRef, now),
+        reason: !r.verified || !r.key ? r.reason : attachedAs[origin[i]!]?.reason !== 'verified' ? String(attachedAs[origin[i]!]?.reason ?? 'not_logged') : signatureTrust(view, r.key, typeRef, now),
       }));
       evidence.push({ id: item.id, evidence_type: typeRef, predicate_type: statement.predicateType, statement: statement as unknown as Evidence['statement'], signers, attached_at: item.attached_at });
       const by = signers.filter((s) => s.reason === 'verified').map((s) => s.signer);

@@ -1,5 +1,5 @@
 import { checkEntry, type RegistryView } from '../catalog.js';
-import { tryParseRef } from '../ids.js';
+import { tryParseRef, unpinned } from '../ids.js';
 
 /**
  * Why a signature that verified cryptographically under `signerRef`'s key does or does not
@@ -12,6 +12,6 @@ export function signatureTrust(view: RegistryView, signerRef: string, evidenceTy
   const entry = view.get('signer', p.id);
   const answer = checkEntry(signerRef, entry, now);
   if (!answer.allowed) return `signer_${answer.reason}`;
-  const allowed = Array.isArray(entry!.spec.evidence_types) ? (entry!.spec.evidence_types as unknown[]).map((r) => String(r).replace(/@\d+$/, '')) : [];
-  return allowed.includes(evidenceType.replace(/@\d+$/, '')) ? 'verified' : 'wrong_evidence_type';
+  const allowed = Array.isArray(entry!.spec.evidence_types) ? (entry!.spec.evidence_types as unknown[]).map((r) => unpinned(String(r))) : [];
+  return allowed.includes(unpinned(evidenceType)) ? 'verified' : 'wrong_evidence_type';
 }

@@ -1,4 +1,4 @@
-import { createHash, createPublicKey, randomBytes, type KeyObject } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import {
   CharterError,
   assertMayActOn,
@@ -12,20 +12,22 @@ import {
   explain,
   formatRef,
   jsonProblem,
-  keyFingerprint,
+  canonicalEnvelope as canonicalDsse,
+  describeSignature,
   parseEnvelope,
   readStages,
   readStatement,
-  signatureTrust,
+  toTrustMaterial,
   subjectMatches,
   tryParseRef,
+  unpinned,
   validateEmbedded,
   verifySignatures,
   type Entry,
   type EvidenceSignature,
   type Explanation,
   type StageInput,
-  type TrustedKey,
+  type TrustMaterial,
 } from '@charter/core';
 import { ACTIONS, type Actor, type Registry } from '../registry/registry.js';
 import { copyManifest, copyReferrers, digestOf, discoverEnvelopes, MEDIA, parseImageRef, parseRepository, resolveImage, RegistryClient, type Descriptor, type Repo } from '../oci/index.js';
@@ -106,7 +108,7 @@ export class Artifacts {
   readonly #registry: Registry;
   /** Loaded artifact state for the deploy check; only ever makes answers stale towards deny. */
   readonly #cache = new Map<string, { at: number; state: ArtifactState | null }>();
-  readonly #keys = new Map<string, KeyObject>();
+  #trust: TrustMaterial | undefined;
   readonly #untrustedCap: number;
   static readonly CACHE_MS = 1000;
 
@@ -210,24 +212,10 @@ export class Artifacts {
     return existing;
   }
 
-  /** Signer keys by ref, for every signer the registry has ever had (trust is decided later, by policy). */
-  #trustedKeys(): TrustedKey[] {
-    const keys: TrustedKey[] = [];
-    for (const e of this.#registry.catalog.entries()) {
-      if (e.family !== 'signer' || e.lifecycle === 'retired') continue;
-      const cacheKey = `${e.id}@${e.revision}`;
-      let key = this.#keys.get(cacheKey);
-      if (!key) {
-        try {
-          key = createPublicKey(String(e.spec.public_key));
-        } catch {
-          continue;
-        }
-        this.#keys.set(cacheKey, key);
-      }
-      keys.push({ id: formatRef('signer', e.id), algorithm: e.spec.algorithm as TrustedKey['algorithm'], publicKey: key });
-    }
-    return keys;
+  /** The trust material now; its imported keys are reused while the registry sequence stands still. */
+  #trustMaterial(): TrustMaterial {
+    this.#trust = toTrustMaterial(this.#registry.catalog, this.#now(), this.#trust);
+    return this.#trust;
   }
 
   /**
@@ -249,7 +237,11 @@ export class Artifacts {
       envelope = parseEnvelope(raw);
       statement = readStatement(envelope);
     } catch (err) {
-      if (err instanceof EvidenceError) throw new CharterError('INVALID_EVIDENCE', err.message, { errors: [{ pointer: err.pointer, code: err.code, detail: err.message }] });
+      if (err instanceof EvidenceError) {
+        // Refusals the design names (DESIGN §6) keep their own code; other malformations are INVALID_EVIDENCE.
+        const code = err.code === 'DIGEST_NOT_LOWERCASE' || err.code === 'DUPLICATE_MEMBER' ? err.code : 'INVALID_EVIDENCE';
+        throw new CharterError(code, err.message, { errors: [{ pointer: err.pointer, code: code === 'INVALID_EVIDENCE' ? err.code : code, detail: err.message }] });
+      }
       throw err;
     }
     const base = envelope.pointer;
@@ -261,25 +253,23 @@ export class Artifacts {
         errors: [{ pointer: `${base}/payload/subject`, code: 'SUBJECT_MISMATCH', detail: `subjects: ${statement.subject.map((s) => s.digest.sha256 ?? '?').join(', ')}` }],
       });
     }
-    const evidenceType = this.#evidenceTypeFor(statement.predicateType, base);
+    const trust = this.#trustMaterial();
+    const mapped = trust.evidenceTypeFor(statement.predicateType);
+    if (!mapped.entry) {
+      throw new CharterError('UNKNOWN_EVIDENCE_TYPE', `${mapped.detail}: evidence of an unknown type is refused`, { errors: [{ pointer: `${base}/payload/predicateType`, code: 'UNKNOWN_EVIDENCE_TYPE', detail: mapped.detail }] });
+    }
+    const evidenceType = mapped.entry;
     const schema = evidenceType.spec.predicate_schema;
     if (schema !== undefined) {
       const issues = validateEmbedded(schema, statement.predicate, `${base}/payload/predicate`, 'INVALID_EVIDENCE');
       if (issues.length) throw new CharterError('INVALID_EVIDENCE', `the predicate does not satisfy evidence type ${evidenceType.id}: ${issues.map((i) => `${i.pointer} ${i.detail}`).join('; ')}`, { errors: issues });
     }
     const typeRef = formatRef('evidence-type', evidenceType.id);
-    const keys = this.#trustedKeys();
-    const byId = new Map(keys.map((k) => [k.id, k]));
-    const signers: EvidenceSignature[] = verifySignatures(envelope, keys).map((r) => {
-      const key = r.key ? byId.get(r.key) : undefined;
-      return {
-        signer: r.verified ? r.key : null,
-        keyid: r.keyid,
-        fingerprint: key ? keyFingerprint(key.publicKey) : null,
-        verified: r.verified,
-        reason: r.verified && r.key ? signatureTrust(this.#registry.catalog, r.key, typeRef, this.#now()) : r.reason,
-      };
-    });
+    const results = verifySignatures(envelope, trust.keys);
+    const signers: EvidenceSignature[] = trust.judge(results, typeRef);
+    // What any DSSE verifier can check (DESIGN §6): kept beside the bytes as received.
+    const canonical = canonicalDsse(envelope, results);
+    const canonicalText = canonical === null ? null : JSON.stringify(canonical);
     const trusted = signers.some((s) => s.reason === 'verified');
     const reasons = signers.filter((s) => s.reason !== 'verified').map((s) => describeSignature(s, evidenceType.id));
     if (existing && !trusted) return { evidence: existing, created: false };
@@ -306,11 +296,11 @@ export class Artifacts {
         envelope_digest: envelopeDigest,
         audit_index: auditIndex,
       };
-      await artifactStore.insertEvidence(trx, evidence, raw.toString('utf8'));
+      await artifactStore.insertEvidence(trx, evidence, raw.toString('utf8'), canonicalText);
       return {
         value: evidence,
         subject: [digest, evidence.id, envelopeDigest],
-        details: { evidence: evidence.id, artifact: digest, evidence_type: typeRef, envelope_digest: envelopeDigest, trusted, reverified: existing !== undefined, signers: signers.map((s) => ({ signer: s.signer, verified: s.verified, reason: s.reason })) },
+        details: { evidence: evidence.id, artifact: digest, evidence_type: typeRef, envelope_digest: envelopeDigest, canonical_digest: canonicalText === null ? null : sha256(canonicalText), trusted, reverified: existing !== undefined, signers: signers.map((s) => ({ signer: s.signer, verified: s.verified, reason: s.reason })) },
       };
     });
     this.#cache.delete(digest);
@@ -343,19 +333,6 @@ export class Artifacts {
     return result;
   }
 
-  #evidenceTypeFor(predicateType: string, base: string): Entry {
-    let unusable: Entry | undefined;
-    for (const e of this.#registry.catalog.entries()) {
-      if (e.family !== 'evidence-type' || e.spec.predicate_type !== predicateType) continue;
-      if (checkEntry(formatRef('evidence-type', e.id), e, this.#now()).allowed) return e;
-      unusable = e;
-    }
-    const detail = unusable
-      ? `predicateType ${predicateType} maps to evidence type ${unusable.id}, which is ${unusable.lifecycle}`
-      : `no evidence type in the registry has predicate_type ${predicateType}`;
-    throw new CharterError('UNKNOWN_EVIDENCE_TYPE', `${detail}: evidence of an unknown type is refused`, { errors: [{ pointer: `${base}/payload/predicateType`, code: 'UNKNOWN_EVIDENCE_TYPE', detail }] });
-  }
-
   /** One page of an artifact's evidence, in attach order, as summaries (the statement is in the envelope). */
   async evidence(digest: string, page: { after?: EvidencePosition; limit: number }): Promise<EvidenceSummary[]> {
     await this.get(digest);
@@ -371,6 +348,7 @@ export class Artifacts {
   /** Records a release approval; the same principal approving the same stage again gets the first one back (created: false). */
   async approve(digest: string, stage: string, comment: string | null, actor: Actor): Promise<{ approval: StoredApproval; created: boolean }> {
     const artifact = await this.get(digest);
+    assertMayActOn(actor.principal, artifact);
     const type = this.#registry.catalog.get('artifact-type', artifact.artifact_type);
     const stages = type ? readStages(type).map((s) => s.name) : [];
     if (!stages.includes(stage)) throw new CharterError('UNKNOWN_STAGE', `artifact type ${artifact.artifact_type} has no stage '${stage}' (stages: ${stages.join(', ')})`, { errors: [{ pointer: '/stage', code: 'UNKNOWN_STAGE', detail: stages.join(', ') }] });
@@ -421,7 +399,7 @@ export class Artifacts {
 
   /** Records a decision for every request, promoted or denied, with its audit event. */
   async promote(digest: string, stage: string, actor: Actor): Promise<Decision> {
-    await this.get(digest);
+    assertMayActOn(actor.principal, await this.get(digest));
     const state = (await this.#state(digest))!;
     const type = this.#typeOf(state.artifact);
     let evaluation;
@@ -624,8 +602,8 @@ export function referencedBy(type: Entry, stage: string): string[] {
   const out = new Set<string>();
   for (const r of s?.requirements ?? []) {
     const req = r as { evidence?: unknown; signers?: unknown };
-    if (typeof req.evidence === 'string') out.add(req.evidence.replace(/@\d+$/, ''));
-    if (Array.isArray(req.signers)) for (const x of req.signers) if (typeof x === 'string') out.add(x.replace(/@\d+$/, ''));
+    if (typeof req.evidence === 'string') out.add(unpinned(req.evidence));
+    if (Array.isArray(req.signers)) for (const x of req.signers) if (typeof x === 'string') out.add(unpinned(x));
   }
   return [...out];
 }
@@ -635,20 +613,4 @@ function mismatch(digest: string, resolved: string, image: string): CharterError
     errors: [{ pointer: '/digest', code: 'IMAGE_DIGEST_MISMATCH', detail: `the image resolves to ${resolved}` }],
     extra: { resolved },
   });
-}
-
-function describeSignature(s: EvidenceSignature, evidenceType: string): string {
-  const who = s.signer ?? (s.keyid ? `an unknown key (keyid ${s.keyid.slice(0, 16)})` : 'an unknown key');
-  switch (s.reason) {
-    case 'no_matching_key':
-      return `signed by ${who}: no registered signer's key verifies it`;
-    case 'bad_signature':
-      return `the signature by ${who} does not verify: the envelope was altered or signed by another key`;
-    case 'malformed_signature':
-      return `the signature by ${who} is not a valid signature encoding`;
-    case 'wrong_evidence_type':
-      return `signed by ${s.signer}, which may not sign ${evidenceType}`;
-    default:
-      return `signed by ${s.signer ?? who}, which is ${s.reason.replace(/^signer_/, '').replace(/_/g, ' ')}`;
-  }
 }

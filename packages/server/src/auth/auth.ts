@@ -1,4 +1,4 @@
-import { CharterError, effectiveScopes, SCOPES, type Principal } from '@charter/core';
+import { CharterError, effectiveScopes, principalOf, SCOPES, type Principal } from '@charter/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Registry } from '../registry/registry.js';
 import { tokenStore, type TokenRecord } from '../store/token-store.js';
@@ -41,7 +41,7 @@ export class Auth {
     if (token.revoked_at) throw new CharterError('UNAUTHENTICATED', `token ${token.id} was revoked at ${token.revoked_at}`);
     if (token.expires_at && Date.parse(token.expires_at) <= now.getTime()) throw new CharterError('UNAUTHENTICATED', `token ${token.id} expired at ${token.expires_at}`);
     const scopes = effectiveScopes(this.#registry.catalog, token.scopes, now.getTime());
-    return { token, scopes, principal: { name: token.principal, product: token.product, admin: scopes.has(SCOPES.admin) } };
+    return { token, scopes, principal: principalOf(token, scopes) };
   }
 
   /** Whether the caller holds `scope` now (platform.registry.admin always counts, see require). */

@@ -1,4 +1,4 @@
-import { CharterError, PLATFORM_PRODUCT, SCOPES, checkEntry, tryParseDuration, tryParseRef, type Issue } from '@charter/core';
+import { CharterError, SCOPES, grantProblems, tryParseDuration, type Grantor, type Issue } from '@charter/core';
 import { chmodSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ACTIONS, type Actor, type Registry } from '../registry/registry.js';
@@ -30,29 +30,23 @@ export class TokenService {
     this.#registry = registry;
   }
 
-  validate(req: TokenRequest): Issue[] {
-    const issues: Issue[] = [];
-    const now = this.#registry.now().getTime();
-    req.scopes.forEach((ref, i) => {
-      const p = tryParseRef(ref);
-      const entry = p?.family === 'scope' ? this.#registry.catalog.get('scope', p.id) : undefined;
-      if (!p || p.family !== 'scope') issues.push({ pointer: `/scopes/${i}`, code: 'INVALID_TOKEN_REQUEST', detail: `'${ref}' is not a scope reference (scope:platform.…)` });
-      else if (!entry) issues.push({ pointer: `/scopes/${i}`, code: 'INVALID_TOKEN_REQUEST', detail: `${ref} is not in the registry` });
-      else if (entry.owner !== PLATFORM_PRODUCT) issues.push({ pointer: `/scopes/${i}`, code: 'INVALID_TOKEN_REQUEST', detail: `${ref} belongs to product ${entry.owner}; tokens carry scopes of product platform` });
-      else if (!checkEntry(ref, entry, now).allowed) issues.push({ pointer: `/scopes/${i}`, code: 'INVALID_TOKEN_REQUEST', detail: `${ref} is ${entry.lifecycle}: it would grant nothing` });
-    });
-    if (req.product != null) {
-      const product = this.#registry.catalog.get('product', req.product);
-      if (!product || !checkEntry(`product:${req.product}`, product, now).allowed) issues.push({ pointer: '/product', code: 'INVALID_TOKEN_REQUEST', detail: `product '${req.product}' is not an active product` });
-    }
-    if (req.expires_in !== undefined && tryParseDuration(req.expires_in) === null) issues.push({ pointer: '/expires_in', code: 'INVALID_TOKEN_REQUEST', detail: 'a lifetime such as 30d, 12h or 90m' });
-    return issues;
+  /** Every problem with `req` when `actor` mints it (core decides: `grantProblems`). */
+  validate(req: TokenRequest, actor: Actor): Issue[] {
+    // Without a token (Charter itself minting the first-start admin token) the principal's own
+    // standing decides: an unbound admin reaches every scope, anyone else none.
+    const grantor: Grantor = actor.token
+      ? { product: actor.principal.product, scopes: actor.token.scopes, expiresAt: actor.token.expires_at }
+      : { product: actor.principal.product, scopes: new Set(actor.principal.admin ? [SCOPES.admin] : []), expiresAt: null };
+    return grantProblems(this.#registry.catalog, grantor, req, this.#registry.now().getTime());
   }
 
   async create(req: TokenRequest, actor: Actor): Promise<CreatedToken> {
     const createdBy = actor.principal.name;
-    const issues = this.validate(req);
-    if (issues.length) throw new CharterError('INVALID_TOKEN_REQUEST', `the token request has ${issues.length} problem(s)`, { errors: issues });
+    const issues = this.validate(req, actor);
+    if (issues.length) {
+      const code = issues.some((i) => i.code === 'INVALID_TOKEN_REQUEST') ? 'INVALID_TOKEN_REQUEST' : 'GRANT_DENIED';
+      throw new CharterError(code, code === 'GRANT_DENIED' ? `this token may mint only tokens within its own reach: ${issues.map((i) => i.detail).join('; ')}` : `the token request has ${issues.length} problem(s)`, { errors: issues });
+    }
     const now = this.#registry.now();
     const { id, token, hash } = newToken();
     const ttl = req.expires_in ? tryParseDuration(req.expires_in)! : null;

@@ -10,7 +10,8 @@ import type { Actor } from '../registry/registry.js';
 
 /** The authenticated principal and the request id, for the audit log. */
 export function actorOf(req: FastifyRequest): Actor {
-  return { principal: req.auth!.principal, requestId: String(req.id) };
+  const { principal, token, scopes } = req.auth!;
+  return { principal, requestId: String(req.id), token: { id: token.id, scopes, expires_at: token.expires_at } };
 }
 
 /** The change-set list's cursor (also used by the portal's list page). */

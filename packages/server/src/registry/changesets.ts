@@ -1,9 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { CharterError, assertNotOwnApproval, type ChangeSetInput, type Plan, type Principal } from '@charter/core';
+import { CharterError, authorAtApply, effectiveScopes, reviewTransition, type ChangeSetInput, type Plan, type Principal, type ReviewAct } from '@charter/core';
+import { tokenStore } from '../store/token-store.js';
 import { registryStore, type ChangeSetSummary, type StoredChangeSet } from '../store/registry-store.js';
 
 export type { ChangeSetSummary, StoredChangeSet };
 import { ACTIONS, invalid, type Actor, type Registry } from './registry.js';
+
+/** Rolls back a review step whose compare-and-set found the change set changed. */
+const LOST_RACE = new Error('the change set changed under this review');
 
 /** A change set as the API shows it (DESIGN §9 shape). */
 export interface ChangeSetView extends StoredChangeSet {
@@ -46,7 +50,7 @@ export class ChangeSets {
       updated_at: at,
     };
     await this.#registry.mutate(actor, ACTIONS.changesetSubmit, async (trx) => {
-      await registryStore.insertChangeSet(trx, changeset);
+      await registryStore.insertChangeSet(trx, changeset, actor.token?.id ?? null);
       return { value: null, subject: [changeset.id], details: { changeset: changeset.id, title: changeset.title, operations: changeset.operations } };
     });
     return { changeset, plan };
@@ -78,47 +82,77 @@ export class ChangeSets {
 
   /** Approval by a principal holding platform.registry.approve who is not the author. */
   async approve(id: string, actor: Actor, comment?: string): Promise<StoredChangeSet> {
-    const approver = actor.principal;
-    const cs = await this.#open(id);
-    assertNotOwnApproval(approver, cs.author, `is the author of ${id}; a change set`);
-    if (!cs.approvals.some((a) => a.principal === approver.name)) {
-      cs.approvals.push({ principal: approver.name, at: this.#registry.now().toISOString(), ...(comment ? { comment } : {}) });
-    }
-    const updated_at = this.#registry.now().toISOString();
-    await this.#registry.mutate(actor, ACTIONS.changesetApprove, async (trx) => {
-      await registryStore.updateChangeSet(trx, id, { status: 'approved', approvals: cs.approvals, updated_at });
-      return { value: null, subject: [id], details: { changeset: id, approver: approver.name, comment: comment ?? null } };
-    });
-    return { ...cs, status: 'approved', updated_at };
+    const at = this.#registry.now().toISOString();
+    return this.#review(id, actor, { kind: 'approve', by: actor.principal, at, comment }, ACTIONS.changesetApprove, { approver: actor.principal.name, comment: comment ?? null });
   }
 
   async reject(id: string, actor: Actor, reason: string): Promise<StoredChangeSet> {
-    const cs = await this.#open(id);
     const at = this.#registry.now().toISOString();
-    const rejection = { principal: actor.principal.name, at, reason };
-    await this.#registry.mutate(actor, ACTIONS.changesetReject, async (trx) => {
-      await registryStore.updateChangeSet(trx, id, { status: 'rejected', rejection, updated_at: at });
-      return { value: null, subject: [id], details: { changeset: id, reason } };
-    });
-    return { ...cs, status: 'rejected', rejection, updated_at: at };
+    return this.#review(id, actor, { kind: 'reject', by: actor.principal, at, reason }, ACTIONS.changesetReject, { reason });
   }
 
-  /** Re-validates against the registry as it is now and applies every operation or none. */
-  async apply(id: string, actor: Actor): Promise<StoredChangeSet> {
-    const cs = await registryStore.changeSet(this.#registry.db, id);
-    if (!cs) throw new CharterError('NOT_FOUND', `no change set ${id}`);
-    if (cs.status !== 'approved') {
-      throw new CharterError('CHANGESET_STATE', `change set ${id} is ${cs.status}; ${cs.status === 'open' ? 'it needs an approval by someone other than its author first' : 'only an approved change set can be applied'}`);
+  /**
+   * One review step, compare-and-set on the status (and approvals) it was decided from: a
+   * concurrent review that got there first makes this one re-decide from the new state, and
+   * a step the new state no longer allows answers 409 REVIEW_CONFLICT. Nothing is written, no
+   * event logged, for the side that lost.
+   */
+  async #review(id: string, actor: Actor, act: ReviewAct, action: string, details: Record<string, unknown>): Promise<StoredChangeSet> {
+    let cs = await this.#get(id);
+    for (let attempt = 0; ; attempt++) {
+      let next;
+      try {
+        next = reviewTransition(cs, act);
+      } catch (err) {
+        if (attempt > 0 && err instanceof CharterError && err.code === 'CHANGESET_STATE') {
+          throw new CharterError('REVIEW_CONFLICT', `change set ${id} was ${cs.status} by a concurrent review: ${err.message}`, { extra: { changeset_status: cs.status } });
+        }
+        throw err;
+      }
+      if (!next.changed) return cs;
+      const set = { status: next.status, approvals: next.approvals, rejection: next.rejection, updated_at: act.at };
+      const read = cs;
+      const stored = await this.#registry
+        .mutate(actor, action, async (trx) => {
+          if (!(await registryStore.updateChangeSet(trx, id, set, read))) throw LOST_RACE;
+          return { value: null, subject: [id], details: { changeset: id, ...details } };
+        })
+        .then(() => true, (err: unknown) => {
+          if (err === LOST_RACE) return false;
+          throw err;
+        });
+      if (stored) return { ...cs, ...set };
+      if (attempt >= 8) throw new CharterError('REVIEW_CONFLICT', `change set ${id} kept changing under concurrent reviews; try again`);
+      cs = await this.#get(id);
     }
-    const applied = await this.#registry.apply(this.#input(cs), this.#author(cs), { approvers: cs.approvals.map((a) => a.principal), existing: cs, requestId: actor.requestId });
+  }
+
+  /**
+   * Re-validates against the registry as it is now and applies every operation or none, with
+   * the authority its author's token grants now; the event names the principal who applied it.
+   */
+  async apply(id: string, actor: Actor): Promise<StoredChangeSet> {
+    const cs = await this.#get(id);
+    reviewTransition(cs, { kind: 'apply', by: actor.principal, at: this.#registry.now().toISOString() });
+    const author = await this.#authorNow(cs);
+    const applied = await this.#registry.apply(this.#input(cs), author, { approvers: cs.approvals.map((a) => a.principal), existing: cs, actor });
     return applied.changeset;
   }
 
-  async #open(id: string): Promise<StoredChangeSet> {
+  async #get(id: string): Promise<StoredChangeSet> {
     const cs = await registryStore.changeSet(this.#registry.db, id);
     if (!cs) throw new CharterError('NOT_FOUND', `no change set ${id}`);
-    if (cs.status !== 'open' && cs.status !== 'approved') throw new CharterError('CHANGESET_STATE', `change set ${id} is ${cs.status}: it can no longer be reviewed`);
     return cs;
+  }
+
+  /** The author's authority now (issue 9 item 13), from the token they submitted with. */
+  async #authorNow(cs: StoredChangeSet): Promise<Principal> {
+    const tokenId = await registryStore.changeSetAuthorToken(this.#registry.db, cs.id);
+    // Change sets stored before the submitting token was recorded keep the authority they were submitted with.
+    if (tokenId === null) return this.#author(cs);
+    const token = await tokenStore.byId(this.#registry.db, tokenId);
+    const now = this.#registry.now().getTime();
+    return authorAtApply(cs, token, token ? effectiveScopes(this.#registry.catalog, token.scopes, now) : new Set(), now);
   }
 
   #input(cs: StoredChangeSet): ChangeSetInput {

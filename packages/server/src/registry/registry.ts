@@ -30,6 +30,8 @@ export interface AppliedChangeSet {
 export interface Actor {
   principal: Principal;
   requestId: string | null;
+  /** The token that acted and what it grants now; absent for Charter itself (first start, seed). */
+  token?: { id: string; scopes: ReadonlySet<string>; expires_at: string | null };
 }
 
 export const ACTIONS = {
@@ -211,7 +213,7 @@ export class Registry {
   async apply(
     input: ChangeSetInput,
     principal: Principal,
-    opts: { approvers: string[]; changesetId?: string; existing?: StoredChangeSet; requestId?: string | null },
+    opts: { approvers: string[]; changesetId?: string; existing?: StoredChangeSet; requestId?: string | null; actor?: Actor },
   ): Promise<AppliedChangeSet> {
     const applied = await this.applyDerived(() => input, principal, opts);
     return applied!;
@@ -225,7 +227,15 @@ export class Registry {
   async applyDerived(
     derive: (view: Catalog) => ChangeSetInput | null,
     principal: Principal,
-    opts: { approvers: string[]; changesetId?: string; existing?: StoredChangeSet; requestId?: string | null; action?: string },
+    opts: {
+      approvers: string[];
+      changesetId?: string;
+      existing?: StoredChangeSet;
+      requestId?: string | null;
+      action?: string;
+      /** Who applies it, when not the author: the audit event names them, the author goes in the details. */
+      actor?: Actor;
+    },
   ): Promise<AppliedChangeSet | null> {
     const at = this.#clock().toISOString();
     const id = opts.changesetId ?? opts.existing?.id ?? `cs_${randomUUID()}`;
@@ -240,9 +250,10 @@ export class Registry {
         }
         // The very first seed creates the audit actions it is recorded under.
         this.audit.assertAction(action, Date.parse(at), sequence === 1 && action === ACTIONS.seedApply);
+        let row: StoredChangeSet | undefined;
         if (opts.existing) {
           // Under the write lock: a change set is applied once, and only when approved.
-          const row = await registryStore.changeSet(trx, opts.existing.id);
+          row = await registryStore.changeSet(trx, opts.existing.id);
           if (row?.status !== 'approved') throw new CharterError('CHANGESET_STATE', `change set ${opts.existing.id} is ${row?.status ?? 'unknown'}; only an approved change set can be applied`);
         }
         const input = derive(this.catalog);
@@ -271,16 +282,19 @@ export class Registry {
           created_at: opts.existing?.created_at ?? at,
           updated_at: at,
         };
-        if (opts.existing) await registryStore.updateChangeSet(trx, id, { status: 'applied', plan: changeset.plan, sequence, updated_at: at });
-        else await registryStore.insertChangeSet(trx, changeset);
+        if (opts.existing) {
+          // Compare-and-set: a reject that committed since the check above leaves nothing applied.
+          const stored = await registryStore.updateChangeSet(trx, id, { status: 'applied', plan: changeset.plan, sequence, updated_at: at }, { status: 'approved', approvals: row!.approvals });
+          if (!stored) throw new CharterError('REVIEW_CONFLICT', `change set ${id} was reviewed again while it was being applied; nothing was applied`);
+        } else await registryStore.insertChangeSet(trx, changeset);
         return {
           value: { changeset, plan },
           event: {
             action,
-            actor: principal.name,
+            actor: opts.actor?.principal.name ?? principal.name,
             subject: [id, ...plan.changes.map((c) => `${c.ref}@${c.after.revision}`)],
-            request_id: opts.requestId ?? null,
-            details: { changeset: id, sequence, approvers: opts.approvers, changes: plan.changes.map((c) => ({ ref: c.ref, action: c.action, revision: c.after.revision, lifecycle: c.after.lifecycle })) },
+            request_id: opts.actor?.requestId ?? opts.requestId ?? null,
+            details: { changeset: id, sequence, author: changeset.author, approvers: opts.approvers, changes: plan.changes.map((c) => ({ ref: c.ref, action: c.action, revision: c.after.revision, lifecycle: c.after.lifecycle })) },
           },
         };
       },

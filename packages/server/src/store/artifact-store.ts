@@ -60,7 +60,7 @@ function toArtifact(r: Selectable<Database['artifacts']>): Artifact {
   return { ...r, source: JSON.parse(r.source), labels: JSON.parse(r.labels), audit_index: Number(r.audit_index), image: r.image ? JSON.parse(r.image) : null };
 }
 
-function toEvidence(r: Omit<Selectable<Database['evidence']>, 'envelope'>): StoredEvidence {
+function toEvidence(r: Omit<Selectable<Database['evidence']>, 'envelope' | 'canonical_envelope'>): StoredEvidence {
   return {
     id: r.id,
     artifact: r.artifact,
@@ -122,7 +122,7 @@ export const artifactStore = {
     return (await query.orderBy('digest').limit(q.limit).execute()).map(toArtifact);
   },
 
-  async insertEvidence(db: Db, e: StoredEvidence, envelope: string): Promise<void> {
+  async insertEvidence(db: Db, e: StoredEvidence, envelope: string, canonical: string | null = null): Promise<void> {
     await db
       .insertInto('evidence')
       .values({
@@ -131,6 +131,7 @@ export const artifactStore = {
         evidence_type: e.evidence_type,
         predicate_type: e.predicate_type,
         envelope,
+        canonical_envelope: canonical,
         envelope_digest: e.envelope_digest,
         statement: JSON.stringify(e.statement),
         signers: JSON.stringify(e.signers),
@@ -186,6 +187,13 @@ export const artifactStore = {
   },
 
   /** The envelopes exactly as they were submitted. */
+  /** The canonical envelopes (DESIGN §6) of evidence items, null for those without one stored. */
+  async canonicalEnvelopes(db: Db, ids: string[]): Promise<Map<string, string | null>> {
+    if (ids.length === 0) return new Map();
+    const rows = await db.selectFrom('evidence').select(['id', 'canonical_envelope']).where('id', 'in', ids).execute();
+    return new Map(rows.map((r) => [r.id, r.canonical_envelope]));
+  },
+
   async envelopes(db: Db, ids: string[]): Promise<Map<string, string>> {
     if (ids.length === 0) return new Map();
     const rows = await db.selectFrom('evidence').select(['id', 'envelope']).where('id', 'in', ids).execute();

@@ -194,6 +194,14 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('decisions_artifact').on('decisions').columns(['artifact', 'decided_at']).execute();
     },
   },
+  '0006_authority': {
+    async up(db: Kysely<unknown>) {
+      // The token a change set was submitted with: its author's authority is re-checked at apply.
+      await db.schema.alterTable('changesets').addColumn('author_token', 'varchar(64)').execute();
+      // The canonical DSSE envelope derived at attach (DESIGN §6); null for evidence attached before.
+      await db.schema.alterTable('evidence').addColumn('canonical_envelope', 'text').execute();
+    },
+  },
   '0007_seed_state': {
     // Which seed files the registry has already taken in, so a start with unchanged files skips
     // reading and validating them.

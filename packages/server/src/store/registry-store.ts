@@ -241,7 +241,7 @@ export const registryStore = {
     return rows.map(toRevision);
   },
 
-  async insertChangeSet(trx: Db, cs: StoredChangeSet): Promise<void> {
+  async insertChangeSet(trx: Db, cs: StoredChangeSet, authorToken: string | null = null): Promise<void> {
     await trx
       .insertInto('changesets')
       .values({
@@ -259,11 +259,27 @@ export const registryStore = {
         sequence: cs.sequence,
         created_at: cs.created_at,
         updated_at: cs.updated_at,
+        author_token: authorToken,
       })
       .execute();
   },
 
-  async updateChangeSet(db: Db, id: string, set: Partial<Pick<StoredChangeSet, 'status' | 'plan' | 'approvals' | 'sequence' | 'updated_at' | 'rejection'>>): Promise<void> {
+  /** The id of the token a change set was submitted with (null for change sets older than that record). */
+  async changeSetAuthorToken(db: Db, id: string): Promise<string | null> {
+    const row = await db.selectFrom('changesets').select('author_token').where('id', '=', id).executeTakeFirst();
+    return row?.author_token ?? null;
+  },
+
+  /**
+   * Updates a change set; with `expect`, only if its status (and approvals) are still the ones
+   * read (compare-and-set). Returns whether the row was updated.
+   */
+  async updateChangeSet(
+    db: Db,
+    id: string,
+    set: Partial<Pick<StoredChangeSet, 'status' | 'plan' | 'approvals' | 'sequence' | 'updated_at' | 'rejection'>>,
+    expect?: Pick<StoredChangeSet, 'status' | 'approvals'>,
+  ): Promise<boolean> {
     const values: Record<string, unknown> = {};
     if (set.status !== undefined) values.status = set.status;
     if (set.plan !== undefined) values.plan = JSON.stringify(set.plan);
@@ -271,7 +287,10 @@ export const registryStore = {
     if (set.sequence !== undefined) values.sequence = set.sequence;
     if (set.updated_at !== undefined) values.updated_at = set.updated_at;
     if (set.rejection !== undefined) values.rejection = set.rejection ? JSON.stringify(set.rejection) : null;
-    await db.updateTable('changesets').set(values).where('id', '=', id).execute();
+    let q = db.updateTable('changesets').set(values).where('id', '=', id);
+    if (expect) q = q.where('status', '=', expect.status).where('approvals', '=', JSON.stringify(expect.approvals));
+    const res = await q.executeTakeFirst();
+    return Number(res.numUpdatedRows) === 1;
   },
 
   async changeSets(db: Db, opts: { status?: string; before?: { created_at: string; id: string }; limit: number }): Promise<StoredChangeSet[]> {

@@ -56,6 +56,7 @@ export interface ChangesetsTable {
   sequence: number | null;
   created_at: string;
   updated_at: string;
+  author_token: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface TokensTable {
@@ -142,6 +143,7 @@ export interface EvidenceTable {
   attached_by: string;
   attached_at: string;
   audit_index: number;
+  canonical_envelope: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface ApprovalsTable {

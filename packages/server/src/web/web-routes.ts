@@ -292,7 +292,7 @@ export function webRoutes(app: FastifyInstance, deps: { auth: Auth; artifacts: A
         const signed = signedForm(req);
         if (!CHANGESET.test(id)) throw bad(`'${id}' is not a change-set ID`, '/params/id');
         const body = req.body as Record<string, string | undefined>;
-        const actor = { principal: signed.auth.principal, requestId: String(req.id) };
+        const actor = { principal: signed.auth.principal, requestId: String(req.id), token: { id: signed.auth.token.id, scopes: signed.auth.scopes, expires_at: signed.auth.token.expires_at } };
         if (action === 'approve') {
           Auth.demand(signed.auth, SCOPES.approve);
           const comment = body.comment?.trim();
