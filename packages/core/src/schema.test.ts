@@ -9,7 +9,7 @@ describe('contributor JSON Schemas', () => {
     const t = performance.now();
     const wide = schemaProblem({ type: 'object', properties: many });
     assert.ok(performance.now() - t < 2000, 'refused without compiling (generous guard)');
-    assert.match(wide!.detail, /more than 500 keywords/);
+    assert.match(wide!.detail, new RegExp(`more than ${SCHEMA_LIMITS.members} keywords`));
     assert.match(wide!.pointer, /^\/properties\/p\d+/);
 
     const patterns: Record<string, unknown> = {};

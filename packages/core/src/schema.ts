@@ -73,7 +73,7 @@ export const SCHEMA_LIMITS = {
   /** Nesting of objects and arrays. */
   depth: 32,
   /** Object members in the whole schema (every keyword and property name counts). */
-  members: 500,
+  members: 300,
   /** `pattern` keywords and `patternProperties` keys. */
   patterns: 32,
   /** Characters of one pattern. */
