@@ -5,7 +5,10 @@
 //   - `node -e 0`: the baseline, a Node.js process that does nothing;
 //   - `charter --help`;
 //   - `charter get REF` and `charter check REF` against a running `charter serve` on 127.0.0.1;
+//   - `charter get` against a closed port: the CLI's own cost (modules, first fetch), no server;
 //   - `charter list` (every entry, paged) and `charter validate -f seed/` (offline, loads core).
+// `--before DIR` adds --help, get and get-unreachable of another checkout's CLI (built), run
+// interleaved with these, for a before/after comparison under the same load.
 // Targets (docs/benchmarks.md): --help within 0.25 s and a read command within 0.35 s, stated
 // here as the measured time and as a ratio to `node -e 0` of the same run.
 // Writes bench/results/cli.json.
@@ -23,7 +26,7 @@ const RESULTS = join(ROOT, 'bench/results');
 const REF = 'scope:gpuaas.instances.write';
 const TARGETS = { help: 0.25, read: 0.35 };
 
-const { values: flags } = parseArgs({ options: { runs: { type: 'string', default: '15' } }, strict: true });
+const { values: flags } = parseArgs({ options: { runs: { type: 'string', default: '15' }, before: { type: 'string' } }, strict: true });
 const RUNS = Math.max(3, Number(flags.runs));
 
 const children = new Set();
@@ -83,17 +86,26 @@ const cases = [
   { name: 'charter --help', args: [CLI, '--help'], target: TARGETS.help },
   { name: `charter get ${REF}`, args: [CLI, '--url', url, 'get', REF], target: TARGETS.read },
   { name: `charter check ${REF}`, args: [CLI, '--url', url, 'check', REF], target: TARGETS.read },
+  { name: 'charter get (closed port)', args: [CLI, '--url', 'http://127.0.0.1:1', 'get', REF], code: 2 },
   { name: 'charter list', args: [CLI, '--url', url, 'list'] },
   { name: 'charter validate -f seed/', args: [CLI, 'validate', '-f', join(ROOT, 'seed')] },
 ];
+if (flags.before) {
+  const old = join(flags.before, 'packages/cli/bin/charter.js');
+  cases.push(
+    { name: 'before: charter --help', args: [old, '--help'] },
+    { name: `before: charter get ${REF}`, args: [old, '--url', url, 'get', REF] },
+    { name: 'before: charter get (closed port)', args: [old, '--url', 'http://127.0.0.1:1', 'get', REF], code: 2 },
+  );
+}
 
 const machine = { cpu: os.cpus()[0]?.model, cores: os.cpus().length, node: process.version, loadavg: os.loadavg().map((x) => Number(x.toFixed(2))) };
 console.log(`CLI start-up benchmark — ${machine.cpu}, ${machine.cores} cores, node ${machine.node}, load ${machine.loadavg.join(' ')}; ${RUNS} runs each, median`);
 
-for (const c of cases) await timeOnce(c.args); // warm the file system cache once
+for (const c of cases) await timeOnce(c.args, c.code); // warm the file system cache once
 const samples = new Map(cases.map((c) => [c.name, []]));
 for (let i = 0; i < RUNS; i++) {
-  for (const c of cases) samples.get(c.name).push(await timeOnce(c.args));
+  for (const c of cases) samples.get(c.name).push(await timeOnce(c.args, c.code));
 }
 
 const base = median(samples.get('node -e 0'));
@@ -112,10 +124,10 @@ const rows = cases.map((c) => {
 });
 
 const pad = (s, n) => String(s).padEnd(n);
-console.log(`${pad('command', 44)}${pad('median', 9)}${pad('min', 9)}${pad('× node', 9)}${pad('+ node', 9)}target`);
+console.log(`${pad('command', 52)}${pad('median', 9)}${pad('min', 9)}${pad('× node', 9)}${pad('+ node', 9)}target`);
 for (const r of rows) {
   console.log(
-    `${pad(r.command, 44)}${pad(r.median_s.toFixed(3) + ' s', 9)}${pad(r.min_s.toFixed(3) + ' s', 9)}${pad(r.ratio_to_node.toFixed(2), 9)}${pad(r.above_node_s.toFixed(3) + ' s', 9)}${r.target_s === null ? '' : `${r.target_s} s: ${r.meets_target ? 'met' : 'MISSED'}`}`,
+    `${pad(r.command, 52)}${pad(r.median_s.toFixed(3) + ' s', 9)}${pad(r.min_s.toFixed(3) + ' s', 9)}${pad(r.ratio_to_node.toFixed(2), 9)}${pad(r.above_node_s.toFixed(3) + ' s', 9)}${r.target_s === null ? '' : `${r.target_s} s: ${r.meets_target ? 'met' : 'MISSED'}`}`,
   );
 }
 
