@@ -17,7 +17,7 @@ import { startServer } from '../server.js';
  * that stops answering its health probe after a batch.
  *
  * CHARTER_FUZZ_RUNS=N runs about N requests per engine (default 1200 in `npm test`, within
- * CHARTER_FUZZ_BUDGET_MS, default 40 s, per engine);
+ * CHARTER_FUZZ_BUDGET_MS, default 25 s, per engine);
  * CHARTER_FUZZ_SEED replays a run; CHARTER_FUZZ_STATS=1 prints the answers' status counts.
  */
 const RUNS = Number(process.env.CHARTER_FUZZ_RUNS ?? 1200);
@@ -25,7 +25,7 @@ const RUNS = Number(process.env.CHARTER_FUZZ_RUNS ?? 1200);
  * In `npm test` the run is also time-boxed per engine (a loaded CI machine must not time the file
  * out); with CHARTER_FUZZ_RUNS set, every requested run happens.
  */
-const BUDGET_MS = process.env.CHARTER_FUZZ_RUNS ? undefined : Number(process.env.CHARTER_FUZZ_BUDGET_MS ?? 40_000);
+const BUDGET_MS = process.env.CHARTER_FUZZ_RUNS ? undefined : Number(process.env.CHARTER_FUZZ_BUDGET_MS ?? 25_000);
 /** Requests sent together in one property run: concurrency is part of the hostility. */
 const PARALLEL = 6;
 const SLOW_MS = Number(process.env.CHARTER_FUZZ_SLOW_MS ?? 15_000);
