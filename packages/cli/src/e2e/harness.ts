@@ -101,8 +101,8 @@ export function runCharter(args: string[], opts: { cwd?: string; env?: Record<st
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`charter ${args.join(' ')} did not finish within ${opts.timeoutMs ?? 15_000} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
-    }, opts.timeoutMs ?? 15_000);
+      reject(new Error(`charter ${args.join(' ')} did not finish within ${opts.timeoutMs ?? 60_000} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
+    }, opts.timeoutMs ?? 60_000);
     child.on('error', (err) => {
       clearTimeout(timer);
       reject(err);
@@ -142,8 +142,8 @@ export function spawnServe(args: string[], opts: { cwd?: string; timeoutMs?: num
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`charter serve did not print its URL within ${opts.timeoutMs ?? 15_000} ms\nstderr: ${stderr}`));
-    }, opts.timeoutMs ?? 15_000);
+      reject(new Error(`charter serve did not print its URL within ${opts.timeoutMs ?? 60_000} ms\nstderr: ${stderr}`));
+    }, opts.timeoutMs ?? 60_000);
     void exit.then(({ code, signal }) => {
       clearTimeout(timer);
       reject(new Error(`charter serve exited early (code ${code}, signal ${signal})\nstdout: ${stdout}\nstderr: ${stderr}`));
