@@ -19,9 +19,12 @@ const HEAVY = [
 
 const dir = mkdtempSync(join(tmpdir(), 'charter-lazy-'));
 const hooks = join(dir, 'hooks.mjs');
-writeFileSync(hooks, `export async function resolve(s, c, next) {
+// writeSync: on Node 22+ the hooks run on their own thread, and an asynchronous write from there
+// can be lost when a short command (--help) exits right away.
+writeFileSync(hooks, `import { writeSync } from 'node:fs';
+export async function resolve(s, c, next) {
   const r = await next(s, c);
-  if (!r.url.startsWith('node:')) process.stderr.write('LOADED ' + r.url + '\\n');
+  if (!r.url.startsWith('node:')) writeSync(2, 'LOADED ' + r.url + '\\n');
   return r;
 }\n`);
 const register = join(dir, 'register.mjs');
