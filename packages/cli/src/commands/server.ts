@@ -64,11 +64,6 @@ export function serverCommands(program: Command, setExit: (code: number) => void
       .option('--untrusted-evidence-per-artifact <n>', 'untrusted evidence items kept per artifact (env CHARTER_UNTRUSTED_EVIDENCE_PER_ARTIFACT, default 20)')
       .option('--private-reads', 'catalog reads and checks need a token with platform.registry.read (env CHARTER_PRIVATE_READS=1)')
       .option('--log-level <level>', 'fatal, error, warn, info, debug (env CHARTER_LOG_LEVEL)')
-      .option('--request-timeout <ms>', 'time to receive a whole request before the connection is cut (env CHARTER_REQUEST_TIMEOUT_MS, default 30000)')
-      .option('--headers-timeout <ms>', 'time to receive the request headers (env CHARTER_HEADERS_TIMEOUT_MS, default 10000)')
-      .option('--keep-alive-timeout <ms>', 'how long an idle keep-alive connection stays open (env CHARTER_KEEP_ALIVE_TIMEOUT_MS, default 5000)')
-      .option('--max-connections <n>', 'open connections at most (env CHARTER_MAX_CONNECTIONS, default 1024)')
-      .option('--untrusted-evidence-per-artifact <n>', 'untrusted evidence items kept per artifact (env CHARTER_UNTRUSTED_EVIDENCE_PER_ARTIFACT, default 20)')
       .option('--insecure-registry <host[:port]>', 'speak plain HTTP to this OCI registry (repeatable; joined with CHARTER_INSECURE_REGISTRIES)', (v: string, all: string[]) => [...all, v], [] as string[])
       .option('--public-url <url>', "the service's public URL, the verifier.id of its verification summaries (env CHARTER_PUBLIC_URL)"),
   ).action(async (flags: DbFlags & { port?: string; host?: string; seed?: boolean; logLevel?: string; privateReads?: boolean; evidenceLimit?: string; insecureRegistry: string[]; publicUrl?: string; requestTimeout?: string; headersTimeout?: string; keepAliveTimeout?: string; maxConnections?: string; untrustedEvidencePerArtifact?: string }) => {
