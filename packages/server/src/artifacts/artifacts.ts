@@ -32,7 +32,7 @@ import {
 import { ACTIONS, type Actor, type Registry } from '../registry/registry.js';
 import { copyManifest, copyReferrers, digestOf, discoverEnvelopes, MEDIA, parseImageRef, parseRepository, resolveImage, RegistryClient, type Descriptor, type Repo } from '../oci/index.js';
 import { artifactStore, type Artifact, type ArtifactImage, type Decision, type EvidencePosition, type EvidenceSummary, type StoredApproval, type StoredEvidence } from '../store/artifact-store.js';
-export type { Artifact, ArtifactImage, Decision, StoredApproval, StoredEvidence } from '../store/artifact-store.js';
+export type { Artifact, ArtifactImage, Decision, EvidencePosition, StoredApproval, StoredEvidence } from '../store/artifact-store.js';
 import { canonicalEnvelope, policyDigest, sha256hex, signVsa, vsaStatement, type AttestationKey } from './vsa.js';
 
 export const DIGEST_PATTERN = '^sha256:[0-9a-f]{64}$';

@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Artifacts } from '../artifacts/artifacts.js';
 import type { Auth } from '../auth/auth.js';
 import type { ReleaseProofs } from '../artifacts/proof.js';
-import type { EvidencePosition } from '../store/artifact-store.js';
+import type { EvidencePosition } from '../artifacts/artifacts.js';
 import { actorOf } from './governance-routes.js';
 import { problem, sendProblem } from './problem.js';
 import { DiscoverBody, AttestationKeySchema, CopyFailedSchema, DiscoverResultSchema, VsaEnvelopeSchema, VsaQuery, ApprovalBody, ApprovalList, ApprovalSchema, ArtifactList, ArtifactListQuery, ArtifactSchema, BEARER, DecisionList, DecisionSchema, DeployCheckBody, DeployCheckSchema, DigestParams, EnvelopeSchema, EVIDENCE_MEDIA_TYPES, EvidenceId, EvidenceList, EvidenceListQuery, EvidenceRequestBody, EvidenceSchema, ExplanationSchema, problemResponse, PromotionBody, PromotionDeniedSchema, ProofQuery, PUBLIC_READ, READ_PROBLEMS, RegisterArtifactBody, ReleaseProofSchema, responses } from '@charter/api';
