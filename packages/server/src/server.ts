@@ -58,6 +58,7 @@ export async function startServer(config: ServerConfig, opts: { clock?: () => Da
     client: new RegistryClient({ insecure: config.insecureRegistries, dockerConfigDir: config.dockerConfigDir }),
     attestationKey: loadOrCreateAttestationKey(config.attestationKeyFile ?? join(config.dataDir, 'attestation-key.pem')),
     serviceUrl: () => serviceUrl,
+    evidenceLimit: config.evidenceLimit,
   };
   const app = await buildApp({ registry, engine: handle.engine, version: VERSION, privateReads: config.privateReads, evidenceLimit: config.evidenceLimit, untrustedEvidencePerArtifact: config.untrustedEvidencePerArtifact, connections: config, logLevel: config.logLevel === 'info' ? 'warn' : config.logLevel, oci });
 

@@ -65,6 +65,8 @@ export interface OciDeps {
   attestationKey: AttestationKey;
   /** The service's own URL: a VSA's verifier.id. */
   serviceUrl: () => string;
+  /** Largest envelope taken from a registry, bytes (the same limit as a posted one). */
+  evidenceLimit?: number;
 }
 
 export interface DiscoverResult {
@@ -318,7 +320,7 @@ export class Artifacts {
       throw new CharterError('MALFORMED_REQUEST', `${digest} was registered by digest only: Charter does not know where its image lives (register it with an image reference)`, { errors: [{ pointer: '/image', code: 'MALFORMED_REQUEST', detail: 'no image recorded' }] });
     }
     const repo = parseRepository(artifact.image.repository);
-    const found = await discoverEnvelopes(this.#oci.client, repo, digest);
+    const found = await discoverEnvelopes(this.#oci.client, repo, digest, this.#oci.evidenceLimit);
     const result: DiscoverResult = { discovered: found.envelopes.length, attached: [], skipped: [...found.skipped] };
     for (const { descriptor, bytes } of found.envelopes) {
       try {

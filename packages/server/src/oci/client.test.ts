@@ -123,6 +123,10 @@ describe('OCI client against a real registry (docker-registry, distribution 2.8)
     const found = await discoverEnvelopes(client, repo('ref/dst'), img.digest);
     assert.equal(found.envelopes.length, 1);
     assert.deepEqual(found.skipped.map((s) => s.reason), ['artifact type application/spdx+json is not an attestation Charter reads']);
+    // The evidence size limit holds for envelopes taken from a registry too.
+    const capped = await discoverEnvelopes(client, repo('ref/dst'), img.digest, 16);
+    assert.equal(capped.envelopes.length, 0);
+    assert.match(capped.skipped.at(-1)!.reason, /more than the 16 this server accepts/);
   });
 
   it('names the registry, repository and status when a registry is unreachable or spoken to over TLS it does not have', async (t) => {

@@ -24,7 +24,7 @@ const strip = (d: Descriptor): Descriptor => ({ mediaType: d.mediaType, digest: 
  * artifact type is an envelope or a Sigstore bundle, and cosign's `sha256-<hex>.att` tag, whose
  * layers are DSSE envelopes. Anything else is skipped with a reason, never an error.
  */
-export async function discoverEnvelopes(client: RegistryClient, repo: Repo, digest: string): Promise<Discovery> {
+export async function discoverEnvelopes(client: RegistryClient, repo: Repo, digest: string, maxEnvelopeBytes = 1024 * 1024): Promise<Discovery> {
   const out: Discovery = { envelopes: [], skipped: [] };
   const seen = new Set<string>();
   const readLayers = async (manifestDigest: string, from: Descriptor) => {
@@ -41,7 +41,17 @@ export async function discoverEnvelopes(client: RegistryClient, repo: Repo, dige
         out.skipped.push({ descriptor: strip(layer), reason: `layer media type ${layer.mediaType} is not a DSSE envelope or a Sigstore bundle` });
         continue;
       }
-      out.envelopes.push({ descriptor: strip(layer), bytes: await client.getBlob(repo, layer.digest) });
+      // The same limit as a posted envelope: the registry is not a way around it.
+      if (layer.size > maxEnvelopeBytes) {
+        out.skipped.push({ descriptor: strip(layer), reason: `the envelope is ${layer.size} bytes, more than the ${maxEnvelopeBytes} this server accepts` });
+        continue;
+      }
+      const bytes = await client.getBlob(repo, layer.digest);
+      if (bytes.length > maxEnvelopeBytes) {
+        out.skipped.push({ descriptor: strip(layer), reason: `the envelope is ${bytes.length} bytes, more than the ${maxEnvelopeBytes} this server accepts` });
+        continue;
+      }
+      out.envelopes.push({ descriptor: strip(layer), bytes });
     }
   };
 
