@@ -203,7 +203,8 @@ for (const engine of testEngines()) {
       const events = (await auditActions(server, admin)).slice(before);
       assert.deepEqual(events.map((e) => [e.action, e.actor]), [
         ['audit-action:platform.changeset.approve', 'platform-reviewer'],
-        ['audit-action:platform.changeset.apply', 'gpuaas-dev'],
+        // The event names whoever applied (the reviewer's session), not the author.
+        ['audit-action:platform.changeset.apply', 'platform-reviewer'],
       ]);
 
       // The new revision's history item names its audit event, and the proof verifies against the checkpoint.
