@@ -140,10 +140,10 @@ for (const engine of testEngines()) {
       assert.match(r.json.response.status.message, /registry\.example\.com\/gpuaas\/api:1\.0\.0 denied in environment gpuaas\.staging \(stage staging\): the image is not pinned by digest: pin by digest, or let the mutating webhook pin it$/);
     });
 
-    it('mutate with pin_digests but no registry client denies a tag-only image with a clear message', async () => {
-      const r = await mutate(review('Pod', 'gpuaas-dev', workload('Pod', 'api', 'gpuaas-dev', { containers: ['registry.example.com/gpuaas/api:1.0.0'] })));
+    it('mutate leaves a tag alone where no environment pins digests, and denies it like validate', async () => {
+      const r = await mutate(review('Pod', 'gpuaas-staging', workload('Pod', 'api', 'gpuaas-staging', { containers: ['registry.example.com/gpuaas/api:1.0.0'] })));
       assert.equal(r.json.response.allowed, false);
-      assert.match(r.json.response.status.message, /no registry client to resolve tags: pin it by digest/);
+      assert.match(r.json.response.status.message, /the image is not pinned by digest: pin by digest, or let the mutating webhook pin it/);
       assert.equal(r.json.response.patch, undefined);
     });
 
