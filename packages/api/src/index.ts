@@ -31,3 +31,4 @@ export * from './artifacts.js';
 export * from './audit.js';
 export * from './contracts.js';
 export * from './ops.js';
+export * from './admission.js';

@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
+import { admissionCommands } from './commands/admission.js';
 import { artifactCommands } from './commands/artifact.js';
 import { auditCommands } from './commands/audit.js';
 import { catalogCommands } from './commands/catalog.js';
@@ -27,6 +28,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
   auditCommands(program, setExit);
   keysCommands(program, setExit);
   artifactCommands(program, setExit);
+  admissionCommands(program, setExit);
   return program;
 }
 

@@ -88,6 +88,8 @@ export const ERROR_CODES = [
   'MISSING_NODE',
   'INVALID_CHECKPOINT',
   'INVALID_NOTE',
+  // deploy-time enforcement
+  'ADMISSION_FAILED',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

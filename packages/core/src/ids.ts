@@ -15,6 +15,7 @@ export const FAMILY_NAMES = [
   'artifact-type',
   'sdk-contract',
   'signer',
+  'environment',
 ] as const;
 export type FamilyName = (typeof FAMILY_NAMES)[number];
 

@@ -17,3 +17,4 @@ export * from './contracts.js';
 export * from './authority.js';
 export * from './grants.js';
 export * from './review.js';
+export * from './environments.js';

@@ -38,6 +38,10 @@ export type PolicyCheck = Static<typeof Api.PolicyCheckSchema>;
 export type StageExplanation = Static<typeof Api.StageExplanationSchema>;
 export type Explanation = Api.ExplanationBody;
 export type DeployCheck = Api.DeployCheckAnswer;
+export type AdmissionReview = Api.AdmissionReviewRequest;
+export type AdmissionReviewAnswer = Api.AdmissionReviewResponse;
+export type ProviderRequest = Api.ProviderRequest;
+export type ProviderResponse = Api.ProviderResponse;
 export type ReleaseProof = Api.ReleaseProofBody;
 export type DiscoverResult = Api.DiscoverResultBody;
 export type VsaEnvelope = Static<typeof Api.VsaEnvelopeSchema>;
@@ -336,6 +340,35 @@ export class CharterClient {
   /** The deploy check: allowed only if promoted to `stage` and still trusted now. A read, but sent once. */
   checkDeploy(digest: string, stage: string): Promise<DeployCheck> {
     return this.#json({ method: 'POST', path: '/v1/artifacts/check', body: { digest, stage }, idempotent: false });
+  }
+
+  // -- deploy-time enforcement -----------------------------------------------------------------
+  // What a Kubernetes API server or Gatekeeper sends; here for tools that replay or test reviews.
+
+  /** The validating admission webhook: an AdmissionReview in, the answer out (a denial is `allowed: false`, not an error). */
+  admissionValidate(cluster: string, review: AdmissionReview): Promise<AdmissionReviewAnswer> {
+    return this.#json({ method: 'POST', path: '/admission/v1/validate', query: { cluster }, body: review, idempotent: false });
+  }
+
+  /** The same webhook with the cluster in the path, as a webhook configuration calls it. */
+  admissionValidateCluster(cluster: string, review: AdmissionReview): Promise<AdmissionReviewAnswer> {
+    return this.#json({ method: 'POST', path: `/admission/v1/validate/${seg(cluster)}`, body: review, idempotent: false });
+  }
+
+  /** The mutating admission webhook: pins tag-only images where the environment says pin_digests. */
+  admissionMutate(cluster: string, review: AdmissionReview): Promise<AdmissionReviewAnswer> {
+    return this.#json({ method: 'POST', path: '/admission/v1/mutate', query: { cluster }, body: review, idempotent: false });
+  }
+
+  /** The mutating webhook with the cluster in the path. */
+  admissionMutateCluster(cluster: string, review: AdmissionReview): Promise<AdmissionReviewAnswer> {
+    return this.#json({ method: 'POST', path: `/admission/v1/mutate/${seg(cluster)}`, body: review, idempotent: false });
+  }
+
+  /** The Gatekeeper external data provider for one environment: one item per image reference. */
+  gatekeeperProvider(environment: string, keys: string[]): Promise<ProviderResponse> {
+    const body: ProviderRequest = { apiVersion: 'externaldata.gatekeeper.sh/v1beta1', kind: 'ProviderRequest', request: { keys } };
+    return this.#json({ method: 'POST', path: '/gatekeeper/v1beta1/provider', query: { environment }, body, idempotent: true });
   }
 
   // -- audit -----------------------------------------------------------------------------------

@@ -24,7 +24,7 @@ export interface ServerConfig {
   dockerConfigDir: string | undefined;
   /** The Ed25519 key that signs verification summaries (default <dataDir>/attestation-key.pem). */
   attestationKeyFile: string | undefined;
-  /** The service's public URL, a VSA's verifier.id (default: the address it listens on). */
+  /** The service's public URL: the base of every link it hands out (admission denials name `<publicUrl>/ui/artifacts/<digest>`) and a VSA's verifier.id (default: the address it listens on). */
   publicUrl: string | undefined;
   /** Time to receive a whole request (headers and body) before the connection is cut, ms. */
   requestTimeoutMs: number;
@@ -36,6 +36,13 @@ export interface ServerConfig {
   maxConnections: number;
   /** Untrusted evidence items kept per artifact; more are refused (trusted evidence is not capped). */
   untrustedEvidencePerArtifact: number;
+  /** PEM certificate chain and key: serve HTTPS (both or neither). Reloaded on SIGHUP. */
+  tlsCert: string | undefined;
+  tlsKey: string | undefined;
+  /** PEM CA bundle: require client certificates it issued (needs tlsCert/tlsKey). */
+  tlsClientCa: string | undefined;
+  /** Deadline of every admission answer, ms (default 2000, below Kubernetes' 10 s webhook timeout). */
+  admissionDeadlineMs: number;
 }
 
 /** A whole number from a flag, else the environment, else the default, at least `min`. */
@@ -54,6 +61,12 @@ export function resolveConfig(flags: Partial<ServerConfig>, env: NodeJS.ProcessE
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`port must be an integer from 0 to 65535, not ${String(flags.port ?? env.CHARTER_PORT)}`);
   const limit = flags.evidenceLimit ?? (env.CHARTER_EVIDENCE_LIMIT ? Number(env.CHARTER_EVIDENCE_LIMIT) : 1024 * 1024);
   if (!Number.isInteger(limit) || limit < 1024) throw new Error('the evidence limit must be a whole number of bytes, at least 1024');
+  const tlsCert = flags.tlsCert ?? env.CHARTER_TLS_CERT;
+  const tlsKey = flags.tlsKey ?? env.CHARTER_TLS_KEY;
+  if (Boolean(tlsCert) !== Boolean(tlsKey)) throw new Error('--tls-cert and --tls-key go together: give both to serve HTTPS, or neither');
+  if ((flags.tlsClientCa ?? env.CHARTER_TLS_CLIENT_CA) && !tlsCert) throw new Error('--tls-client-ca needs --tls-cert and --tls-key: client certificates are a TLS feature');
+  const publicUrl = flags.publicUrl ?? env.CHARTER_PUBLIC_URL;
+  if (publicUrl !== undefined && !/^https?:\/\/[^\s/]+(\/[^\s]*)?$/.test(publicUrl)) throw new Error(`the public URL must be an http(s) URL, not ${publicUrl}`);
   return {
     host: flags.host ?? env.CHARTER_HOST ?? '127.0.0.1',
     port,
@@ -75,5 +88,9 @@ export function resolveConfig(flags: Partial<ServerConfig>, env: NodeJS.ProcessE
     keepAliveTimeoutMs: whole(flags.keepAliveTimeoutMs, env.CHARTER_KEEP_ALIVE_TIMEOUT_MS, CONNECTION_DEFAULTS.keepAliveTimeoutMs, 0, 'the keep-alive timeout (ms)'),
     maxConnections: whole(flags.maxConnections, env.CHARTER_MAX_CONNECTIONS, CONNECTION_DEFAULTS.maxConnections, 1, 'the connection cap'),
     untrustedEvidencePerArtifact: whole(flags.untrustedEvidencePerArtifact, env.CHARTER_UNTRUSTED_EVIDENCE_PER_ARTIFACT, 20, 0, 'the untrusted evidence cap per artifact'),
+    tlsCert: flags.tlsCert ?? env.CHARTER_TLS_CERT ?? undefined,
+    tlsKey: flags.tlsKey ?? env.CHARTER_TLS_KEY ?? undefined,
+    tlsClientCa: flags.tlsClientCa ?? env.CHARTER_TLS_CLIENT_CA ?? undefined,
+    admissionDeadlineMs: flags.admissionDeadlineMs ?? 2000,
   };
 }

@@ -4,6 +4,9 @@ import { join } from 'node:path';
 import { loadOrCreateLogKey } from './audit/log-key.js';
 import { TokenService } from './auth/token-service.js';
 import { buildApp } from './http/app.js';
+import type { SecureContextOptions } from 'node:tls';
+import { Artifacts } from './artifacts/artifacts.js';
+import type { ImageResolver } from './admission/resolver.js';
 import { Registry } from './registry/registry.js';
 import { applySeed } from './registry/seed.js';
 import type { ServerConfig } from './config.js';
@@ -18,10 +21,14 @@ export const VERSION: string = (JSON.parse(readFileSync(new URL('../package.json
 export interface RunningServer {
   app: FastifyInstance;
   registry: Registry;
+  /** The artifact use cases and their deploy-check core. */
+  artifacts: Artifacts;
   handle: DatabaseHandle;
   url: string;
   /** The OCI registry client the service speaks through (its stats count round trips and bytes). */
   registryClient: RegistryClient;
+  /** Re-reads --tls-cert/--tls-key/--tls-client-ca (SIGHUP); false when not serving TLS. Throws, keeping the old ones, on a bad file. */
+  reloadTls(): boolean;
   /** Path of the admin token file written on first start, or null. */
   adminTokenFile: string | null;
   close(): Promise<void>;
@@ -43,7 +50,13 @@ export async function openRegistry(config: Pick<ServerConfig, 'dataDir' | 'datab
   }
 }
 
-export async function startServer(config: ServerConfig, opts: { clock?: () => Date; log?: (line: string) => void } = {}): Promise<RunningServer> {
+/** The HTTPS options from the configured files; with a client CA, every client must present a certificate it issued. */
+function readTls(config: ServerConfig): SecureContextOptions & { requestCert: boolean; rejectUnauthorized: boolean } {
+  const ca = config.tlsClientCa ? readFileSync(config.tlsClientCa) : undefined;
+  return { cert: readFileSync(config.tlsCert!), key: readFileSync(config.tlsKey!), ...(ca ? { ca } : {}), requestCert: ca !== undefined, rejectUnauthorized: ca !== undefined };
+}
+
+export async function startServer(config: ServerConfig, opts: { clock?: () => Date; log?: (line: string) => void; imageResolver?: ImageResolver | null } = {}): Promise<RunningServer> {
   const log = opts.log ?? (() => {});
   const { handle, registry, migrations, seeded } = await openRegistry(config, opts.clock);
   if (migrations.applied.length) log(`migrated ${handle.engine} database: ${migrations.applied.join(', ')}`);
@@ -53,6 +66,8 @@ export async function startServer(config: ServerConfig, opts: { clock?: () => Da
     return null;
   });
   if (adminToken) log(`first start: an admin token was written to ${adminToken} (mode 0600); it is not printed`);
+  const tls = config.tlsCert && config.tlsKey ? readTls(config) : undefined;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   let serviceUrl = config.publicUrl ?? '';
   const oci = {
     client: new RegistryClient({ insecure: config.insecureRegistries, dockerConfigDir: config.dockerConfigDir }),
@@ -60,7 +75,28 @@ export async function startServer(config: ServerConfig, opts: { clock?: () => Da
     serviceUrl: () => serviceUrl,
     evidenceLimit: config.evidenceLimit,
   };
-  const app = await buildApp({ registry, engine: handle.engine, version: VERSION, privateReads: config.privateReads, evidenceLimit: config.evidenceLimit, untrustedEvidencePerArtifact: config.untrustedEvidencePerArtifact, connections: config, logLevel: config.logLevel === 'info' ? 'warn' : config.logLevel, oci });
+  const artifacts = new Artifacts(registry, oci, { untrustedPerArtifact: config.untrustedEvidencePerArtifact });
+  const app = await buildApp({
+    registry,
+    engine: handle.engine,
+    version: VERSION,
+    privateReads: config.privateReads,
+    evidenceLimit: config.evidenceLimit,
+    untrustedEvidencePerArtifact: config.untrustedEvidencePerArtifact,
+    connections: config,
+    logLevel: config.logLevel === 'info' ? 'warn' : config.logLevel,
+    oci,
+    artifacts,
+    // The listening URL is known only after listen (port 0): links use it unless --public-url says otherwise.
+    publicUrl: () => serviceUrl,
+    ...(opts.imageResolver !== undefined ? { imageResolver: opts.imageResolver } : {}),
+    admissionDeadlineMs: config.admissionDeadlineMs,
+    ...(tls ? { tls } : {}),
+  });
+
+  // The artifact feed starts where the log stands now, before any answer is cached: a write by
+  // another replica after this point invalidates what this one loads.
+  if (handle.engine === 'postgres') await artifacts.deployChecks.follow();
 
   // Replicas on one PostgreSQL follow each other's writes: a NOTIFY from the writer's commit
   // wakes the others at once; the poll of the sequence stays as the fallback.
@@ -73,7 +109,7 @@ export async function startServer(config: ServerConfig, opts: { clock?: () => Da
       return undefined;
     });
     const tick = () => {
-      registry.sync().catch((err: unknown) => app.log.warn({ err }, 'registry sync failed')).finally(() => {
+      Promise.all([registry.sync(), artifacts.deployChecks.follow()]).catch((err: unknown) => app.log.warn({ err }, 'registry sync failed')).finally(() => {
         timer = setTimeout(tick, config.syncIntervalMs);
         timer.unref();
       });
@@ -93,16 +129,23 @@ export async function startServer(config: ServerConfig, opts: { clock?: () => Da
   }
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.port;
-  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
-  if (!config.publicUrl) serviceUrl = `http://${host}:${port}`;
+  const url = `${tls ? 'https' : 'http'}://${host}:${port}`;
+  if (!config.publicUrl) serviceUrl = url;
   let closed = false;
   return {
     app,
     registry,
+    artifacts,
     handle,
     adminTokenFile: adminToken,
     registryClient: oci.client,
-    url: `http://${host}:${port}`,
+    url,
+    reloadTls() {
+      if (!tls) return false;
+      // A bad file keeps the running certificate: the error is the caller's to report.
+      (app.server as unknown as { setSecureContext(o: SecureContextOptions): void }).setSecureContext(readTls(config));
+      return true;
+    },
     async close() {
       if (closed) return;
       closed = true;

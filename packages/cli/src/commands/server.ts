@@ -65,8 +65,11 @@ export function serverCommands(program: Command, setExit: (code: number) => void
       .option('--private-reads', 'catalog reads and checks need a token with platform.registry.read (env CHARTER_PRIVATE_READS=1)')
       .option('--log-level <level>', 'fatal, error, warn, info, debug (env CHARTER_LOG_LEVEL)')
       .option('--insecure-registry <host[:port]>', 'speak plain HTTP to this OCI registry (repeatable; joined with CHARTER_INSECURE_REGISTRIES)', (v: string, all: string[]) => [...all, v], [] as string[])
-      .option('--public-url <url>', "the service's public URL, the verifier.id of its verification summaries (env CHARTER_PUBLIC_URL)"),
-  ).action(async (flags: DbFlags & { port?: string; host?: string; seed?: boolean; logLevel?: string; privateReads?: boolean; evidenceLimit?: string; insecureRegistry: string[]; publicUrl?: string; requestTimeout?: string; headersTimeout?: string; keepAliveTimeout?: string; maxConnections?: string; untrustedEvidencePerArtifact?: string }) => {
+      .option('--public-url <url>', "the service's public URL: the base of every link it hands out (explain pages in admission denials) and the verifier.id of its verification summaries (env CHARTER_PUBLIC_URL; default: the listening URL)")
+      .option('--tls-cert <file>', 'PEM certificate chain: serve HTTPS (with --tls-key; re-read on SIGHUP) (env CHARTER_TLS_CERT)')
+      .option('--tls-key <file>', 'PEM private key of --tls-cert (env CHARTER_TLS_KEY)')
+      .option('--tls-client-ca <file>', 'PEM CA bundle: require client certificates it issued, e.g. the Kubernetes API server\'s (env CHARTER_TLS_CLIENT_CA)'),
+  ).action(async (flags: DbFlags & { port?: string; host?: string; seed?: boolean; logLevel?: string; privateReads?: boolean; evidenceLimit?: string; insecureRegistry: string[]; publicUrl?: string; requestTimeout?: string; headersTimeout?: string; keepAliveTimeout?: string; maxConnections?: string; untrustedEvidencePerArtifact?: string; tlsCert?: string; tlsKey?: string; tlsClientCa?: string }) => {
     const { insecureRegistry, ...rest } = flags;
     const num = (v: string | undefined) => (v === undefined ? undefined : Number(v));
     const cfg = await config({
@@ -79,6 +82,10 @@ export function serverCommands(program: Command, setExit: (code: number) => void
       maxConnections: num(flags.maxConnections),
       untrustedEvidencePerArtifact: num(flags.untrustedEvidencePerArtifact),
     } as DbFlags & Partial<ServerConfig>);
+    if (flags.tlsCert !== undefined || flags.tlsKey !== undefined || flags.tlsClientCa !== undefined) {
+      const { resolveConfig } = await server();
+      Object.assign(cfg, resolveConfig({ ...cfg, ...(flags.tlsCert !== undefined ? { tlsCert: flags.tlsCert } : {}), ...(flags.tlsKey !== undefined ? { tlsKey: flags.tlsKey } : {}), ...(flags.tlsClientCa !== undefined ? { tlsClientCa: flags.tlsClientCa } : {}) }));
+    }
     if (flags.privateReads) cfg.privateReads = true;
     if (flags.evidenceLimit !== undefined) cfg.evidenceLimit = Number(flags.evidenceLimit);
     const log = (line: string) => process.stderr.write(`charter: ${line}\n`);
@@ -95,6 +102,15 @@ export function serverCommands(program: Command, setExit: (code: number) => void
       };
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
+      // Certificate rotation: SIGHUP re-reads --tls-cert/--tls-key/--tls-client-ca; a bad file keeps the old ones.
+      const reload = () => {
+        try {
+          if (running.reloadTls()) log('TLS certificate and key reloaded');
+        } catch (err) {
+          log(`TLS reload failed, still serving the previous certificate: ${err instanceof Error ? err.message : String(err)}`);
+        }
+      };
+      process.on('SIGHUP', reload);
     });
     setExit(EXIT.yes);
   });

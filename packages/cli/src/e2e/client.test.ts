@@ -219,6 +219,20 @@ for (const engine of e2eEngines()) {
       assert.equal(rendered.valid, true, JSON.stringify(rendered.errors));
     });
 
+    it('replays admission reviews and asks the Gatekeeper provider; a denial is an answer', async () => {
+      const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'api', namespace: 'payments' }, spec: { containers: [{ name: 'api', image: `registry.example.com/api@sha256:${'b'.repeat(64)}` }] } };
+      const review = { apiVersion: 'admission.k8s.io/v1' as const, kind: 'AdmissionReview' as const, request: { uid: 'r-1', kind: { group: '', version: 'v1', kind: 'Pod' }, resource: { group: '', version: 'v1', resource: 'pods' }, namespace: 'payments', operation: 'CREATE' as const, userInfo: { username: 'alice' }, object: pod, dryRun: true } };
+      for (const answer of [await anon.admissionValidate('local', review), await anon.admissionValidateCluster('local', review), await anon.admissionMutate('local', review), await anon.admissionMutateCluster('local', review)]) {
+        assert.equal(answer.response.uid, 'r-1');
+        assert.equal(answer.response.allowed, false);
+        assert.match(answer.response.status!.message, /namespace payments of cluster local is in no environment/);
+      }
+      const provided = await anon.gatekeeperProvider('gpuaas.dev', [`registry.example.com/api@sha256:${'b'.repeat(64)}`, 'not a reference']);
+      assert.equal(provided.response.items.length, 2);
+      assert.equal(provided.response.items[0]!.value!.allowed, false);
+      assert.ok(provided.response.items[1]!.error);
+    });
+
     it('answers health, readiness and metrics', async () => {
       assert.deepEqual(await anon.getHealth(), { status: 'ok' });
       assert.equal((await anon.getReadiness()).status, 'ready');

@@ -150,7 +150,7 @@ export function spawnServe(args: string[], opts: { cwd?: string; timeoutMs?: num
     });
     child.stderr!.on('data', (d: string) => {
       stderr += d;
-      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(stderr);
+      const m = /listening on (https?:\/\/127\.0\.0\.1:\d+)/.exec(stderr);
       if (!m) return;
       clearTimeout(timer);
       resolve({

@@ -1,6 +1,7 @@
 import type { FamilyName } from '../ids.js';
 import { artifactType } from './artifact-type.js';
 import { auditAction } from './audit-action.js';
+import { environment } from './environment.js';
 import { evidenceType } from './evidence-type.js';
 import type { FamilyDefinition } from './family.js';
 import { notificationTemplate } from './notification-template.js';
@@ -12,6 +13,7 @@ import { usageUnit } from './usage-unit.js';
 
 export type { FamilyDefinition, SpecReference } from './family.js';
 export { publicKeyProblem } from './signer.js';
+export { NAMESPACE_GLOB_PATTERN } from './environment.js';
 
 export const FAMILIES: Readonly<Record<FamilyName, FamilyDefinition>> = {
   product,
@@ -23,6 +25,7 @@ export const FAMILIES: Readonly<Record<FamilyName, FamilyDefinition>> = {
   'artifact-type': artifactType,
   'sdk-contract': sdkContract,
   signer,
+  environment,
 };
 
 export function family(name: FamilyName): FamilyDefinition {

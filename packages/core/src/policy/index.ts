@@ -36,3 +36,5 @@ export type { StageInput } from './policy.js';
 export { describeRequirement } from './describe.js';
 export { checkStageTrust, explain } from './explain.js';
 export type { DecisionSummary, Explanation, ExplainInput, StageExplanation, StageTrust, TrustCode } from './explain.js';
+export { DAY_MS, trustHorizon } from './horizon.js';
+export type { ExpiringEvidence, TrustHorizon } from './horizon.js';

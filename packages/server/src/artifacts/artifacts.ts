@@ -7,7 +7,6 @@ import {
   EvidenceError,
   PolicyError,
   checkEntry,
-  checkStageTrust,
   evaluateStage,
   explain,
   formatRef,
@@ -26,7 +25,6 @@ import {
   type Entry,
   type EvidenceSignature,
   type Explanation,
-  type StageInput,
   type TrustMaterial,
 } from '@charter/core';
 import { ACTIONS, type Actor, type Registry } from '../registry/registry.js';
@@ -34,6 +32,10 @@ import { copyManifest, copyReferrers, digestOf, discoverEnvelopes, MEDIA, parseI
 import { artifactStore, type Artifact, type ArtifactImage, type Decision, type EvidencePosition, type EvidenceSummary, type StoredApproval, type StoredEvidence } from '../store/artifact-store.js';
 export type { Artifact, ArtifactImage, Decision, EvidencePosition, StoredApproval, StoredEvidence } from '../store/artifact-store.js';
 import { canonicalEnvelope, policyDigest, sha256hex, signVsa, vsaStatement, type AttestationKey } from './vsa.js';
+import { DeployChecks, loadState, stageInput, type ArtifactState, type DeployCheck } from './deploy-check.js';
+
+export type { ArtifactState, DeployCheck } from './deploy-check.js';
+export { counts } from './deploy-check.js';
 
 export const DIGEST_PATTERN = '^sha256:[0-9a-f]{64}$';
 const DIGEST = new RegExp(DIGEST_PATTERN);
@@ -51,14 +53,6 @@ export interface RegisterRequest {
   labels?: Record<string, string>;
 }
 
-export interface DeployCheck {
-  allowed: boolean;
-  reason: 'trusted' | 'not_promoted' | 'revoked' | 'unknown_artifact' | 'unknown_stage';
-  detail: string;
-  stage: string;
-  decision: Decision | null;
-}
-
 /** What the artifact trust path needs to speak to OCI registries and sign verification summaries. */
 export interface OciDeps {
   client: RegistryClient;
@@ -73,19 +67,6 @@ export interface DiscoverResult {
   discovered: number;
   attached: StoredEvidence[];
   skipped: { descriptor: Descriptor; reason: string }[];
-}
-
-/** A promoted decision counts (for the next stage and the deploy check) unless its copy failed. */
-export function counts(d: Decision): boolean {
-  return d.outcome === 'promoted' && d.copy?.status !== 'failed';
-}
-
-/** Everything policy needs about one artifact, loaded together. */
-export interface ArtifactState {
-  artifact: Artifact;
-  evidence: StoredEvidence[];
-  approvals: StoredApproval[];
-  decisions: Decision[];
 }
 
 function id(prefix: string): string {
@@ -108,11 +89,10 @@ function typeId(ref: string): string {
  */
 export class Artifacts {
   readonly #registry: Registry;
-  /** Loaded artifact state for the deploy check; only ever makes answers stale towards deny. */
-  readonly #cache = new Map<string, { at: number; state: ArtifactState | null }>();
+  /** The deploy-check decision core; every write below invalidates the digest it touched. */
+  readonly deployChecks: DeployChecks;
   #trust: TrustMaterial | undefined;
   readonly #untrustedCap: number;
-  static readonly CACHE_MS = 1000;
 
   readonly #oci: OciDeps;
 
@@ -121,6 +101,7 @@ export class Artifacts {
     this.#registry = registry;
     this.#oci = oci;
     this.#untrustedCap = opts.untrustedPerArtifact ?? 20;
+    this.deployChecks = new DeployChecks(registry);
   }
 
   get attestationKey(): AttestationKey {
@@ -194,7 +175,7 @@ export class Artifacts {
         await artifactStore.insertArtifact(trx, artifact);
         return { value: artifact, subject: [artifactDigest, formatRef('artifact-type', typeEntry.id)], details: artifact };
       });
-      this.#cache.delete(artifactDigest);
+      this.deployChecks.invalidate(artifactDigest);
       return { artifact: value, created: true };
     } catch (err) {
       // A concurrent registration of the same digest won the insert: answer as if we were second.
@@ -305,7 +286,7 @@ export class Artifacts {
         details: { evidence: evidence.id, artifact: digest, evidence_type: typeRef, envelope_digest: envelopeDigest, canonical_digest: canonicalText === null ? null : sha256(canonicalText), trusted, reverified: existing !== undefined, signers: signers.map((s) => ({ signer: s.signer, verified: s.verified, reason: s.reason })) },
       };
     });
-    this.#cache.delete(digest);
+    this.deployChecks.invalidate(digest);
     return { evidence: value, created: existing === undefined };
   }
 
@@ -364,7 +345,7 @@ export class Artifacts {
       await artifactStore.insertApproval(trx, approval);
       return { value: approval, subject: [digest, approval.id], details: { approval: approval.id, artifact: digest, stage, principal: approval.principal, comment } };
     });
-    this.#cache.delete(digest);
+    this.deployChecks.invalidate(digest);
     return { approval: value, created: true };
   }
 
@@ -373,23 +354,13 @@ export class Artifacts {
     return artifactStore.approvals(this.#db, digest);
   }
 
-  async #state(digest: string): Promise<ArtifactState | null> {
-    const artifact = await artifactStore.artifact(this.#db, digest);
-    if (!artifact) return null;
-    const [evidence, approvals, decisions] = await Promise.all([artifactStore.evidenceForPolicy(this.#db, digest), artifactStore.approvals(this.#db, digest), artifactStore.decisions(this.#db, digest)]);
-    return { artifact, evidence, approvals, decisions };
+  #state(digest: string): Promise<ArtifactState | null> {
+    return loadState(this.#registry, digest);
   }
 
-  #input(state: ArtifactState, type: Entry): Omit<StageInput, 'stage'> {
-    return {
-      artifactType: type,
-      evidence: state.evidence,
-      approvals: state.approvals,
-      promotedStages: [...new Set(state.decisions.filter(counts).map((d) => d.stage))],
-      view: this.#registry.catalog,
-      now: this.#now(),
-      registeredBy: state.artifact.registered_by,
-    };
+  #input(state: ArtifactState, type: Entry) {
+    const { stage: _, ...input } = stageInput(state, type, '', this.#registry, this.#now());
+    return input;
   }
 
   /** The artifact type as the registry holds it now (even disabled: policy then fails closed and says so). */
@@ -456,7 +427,7 @@ export class Artifacts {
       await artifactStore.insertDecision(trx, decision, copy?.status === 'failed' ? null : vsa);
       return { value: decision, subject: [digest, decision.id], details: decision };
     });
-    this.#cache.delete(digest);
+    this.deployChecks.invalidate(digest);
     return value;
   }
 
@@ -538,29 +509,15 @@ export class Artifacts {
     return { artifact: state.artifact, explanation: explain({ ...this.#input(state, type), decisions: state.decisions }) };
   }
 
-  /** The admission hook: allowed only if promoted to `stage` and still trusted now. */
+  /** The admission hook: allowed only if promoted to `stage` and still trusted now (DeployChecks decides). */
   async check(digest: string, stage: string): Promise<DeployCheck> {
     this.#requireDigest(digest);
-    const now = Date.now();
-    let hit = this.#cache.get(digest);
-    if (!hit || now - hit.at > Artifacts.CACHE_MS) {
-      hit = { at: now, state: await this.#state(digest) };
-      this.#cache.set(digest, hit);
-      if (this.#cache.size > 10_000) this.#cache.delete(this.#cache.keys().next().value!);
-    }
-    const state = hit.state;
-    if (!state) return { allowed: false, reason: 'unknown_artifact', detail: `${digest} is not registered`, stage, decision: null };
-    return this.deployCheckOf(state, stage);
+    return (await this.deployChecks.verdict(digest, stage)).check;
   }
 
-  /** The deploy check over state already loaded (the artifact page shows it for every stage without reloading). */
+  /** The deploy check over state already loaded (the artifact page shows it for every stage without reloading): the same core. */
   deployCheckOf(state: ArtifactState, stage: string): DeployCheck {
-    const type = this.#registry.catalog.get('artifact-type', state.artifact.artifact_type);
-    const stages = type ? readStages(type).map((s) => s.name) : [];
-    if (!type || !stages.includes(stage)) return { allowed: false, reason: 'unknown_stage', detail: `artifact type ${state.artifact.artifact_type} has no stage '${stage}'`, stage, decision: null };
-    const trust = checkStageTrust({ ...this.#input(state, type), stage });
-    const decision = [...state.decisions].reverse().find((d) => d.stage === stage && counts(d)) ?? null;
-    return { allowed: trust.allowed, reason: trust.code, detail: trust.reason, stage, decision };
+    return this.deployChecks.judgeState(state, state.artifact.digest, stage).check;
   }
 
   /**

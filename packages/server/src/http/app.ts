@@ -5,6 +5,7 @@ import { Ajv, type Options as AjvOptions, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { createServer } from 'node:http';
+import { createServer as createHttpsServer, type ServerOptions as TlsServerOptions } from 'node:https';
 import type { Registry } from '../registry/registry.js';
 import { CONNECTION_DEFAULTS, type ServerConfig } from '../config.js';
 import { Auth } from '../auth/auth.js';
@@ -26,6 +27,13 @@ import { CheckBody, problemResponse, ProblemSchema } from '@charter/api';
 import { checkFastPath } from './check-fast-path.js';
 import { createMetrics } from './metrics.js';
 import { compileParams, installEdge, requestIdFrom } from './edge.js';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Admission } from '../admission/admission.js';
+import { GatekeeperProvider } from '../admission/gatekeeper.js';
+import { Judge } from '../admission/judge.js';
+import type { ImageResolver } from '../admission/resolver.js';
+import { ociResolver } from '../admission/oci-resolver.js';
+import { admissionCounter, admissionFastPath, admissionRoutes } from './admission-routes.js';
 
 type AddFormats = (ajv: Ajv) => Ajv;
 const addFormats = ((addFormatsModule as unknown as { default?: AddFormats }).default ?? addFormatsModule) as unknown as AddFormats;
@@ -47,6 +55,16 @@ export interface AppOptions {
   connections?: Partial<Pick<ServerConfig, 'requestTimeoutMs' | 'headersTimeoutMs' | 'keepAliveTimeoutMs' | 'maxConnections'>>;
   /** Untrusted evidence items kept per artifact (default 20). */
   untrustedEvidencePerArtifact?: number;
+  /** The artifact use cases (and their deploy-check core), when the caller needs them too. */
+  artifacts?: Artifacts;
+  /** Base URL of every link handed out (explain pages in admission denials); read when a link is made. */
+  publicUrl?: string | (() => string);
+  /** Resolves image tags for the mutating webhook; none: tag-only images are denied. */
+  imageResolver?: ImageResolver | null;
+  /** Deadline of every admission answer, ms (default 2000). */
+  admissionDeadlineMs?: number;
+  /** Serve HTTPS with these (key, cert, and ca + requestCert to require client certificates). */
+  tls?: TlsServerOptions;
 }
 
 function ajv(opts: AjvOptions): Ajv {
@@ -91,19 +109,26 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   // A client that trickles its request is cut off when requestTimeout passes (Node checks
   // every connectionsCheckingInterval); headersTimeout must not exceed requestTimeout.
   const headersTimeout = Math.min(conn.headersTimeoutMs, conn.requestTimeoutMs);
+  const artifacts = opts.artifacts ?? new Artifacts(opts.registry, opts.oci, { untrustedPerArtifact: opts.untrustedEvidencePerArtifact ?? 20 });
+  const judge = new Judge(opts.registry, artifacts.deployChecks);
+  // Tags are resolved through the OCI client unless the caller says otherwise (null: none, deny tags).
+  const resolver = opts.imageResolver !== undefined ? opts.imageResolver : ociResolver(opts.oci.client);
+  const admission = new Admission(opts.registry, judge, { publicUrl: typeof opts.publicUrl === 'function' ? opts.publicUrl : () => (opts.publicUrl as string | undefined) ?? '', resolver, deadlineMs: opts.admissionDeadlineMs ?? 2000 });
+  const count = admissionCounter(metrics);
+  let logError: (err: unknown) => void = () => {};
+  const admissionFast = opts.privateReads ? null : admissionFastPath({ admission, artifacts, count, metrics, compile: (schema) => bodyAjv.compile(schema as object), bodyLimit, log: (err) => logError(err) });
   const app = Fastify({
     serverFactory: (handler) => {
-      const server = createServer(
-        {
-          requestTimeout: conn.requestTimeoutMs,
-          headersTimeout,
-          keepAliveTimeout: conn.keepAliveTimeoutMs,
-          connectionsCheckingInterval: Math.max(50, Math.min(30_000, Math.floor(headersTimeout / 4))),
-        },
-        (req, res) => {
-          if (!fast?.(req, res)) handler(req, res);
-        },
-      );
+      const options = {
+        requestTimeout: conn.requestTimeoutMs,
+        headersTimeout,
+        keepAliveTimeout: conn.keepAliveTimeoutMs,
+        connectionsCheckingInterval: Math.max(50, Math.min(30_000, Math.floor(headersTimeout / 4))),
+      };
+      const serve = (req: IncomingMessage, res: ServerResponse) => {
+        if (!fast?.(req, res) && !admissionFast?.(req, res)) handler(req, res);
+      };
+      const server = opts.tls ? (createHttpsServer({ ...opts.tls, ...options }, serve) as unknown as ReturnType<typeof createServer>) : createServer(options, serve);
       server.maxConnections = conn.maxConnections;
       return server;
     },
@@ -163,6 +188,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
         { name: 'audit', description: 'The tamper-evident audit log' },
         { name: 'artifacts', description: 'Artifacts, evidence, promotion, explain, deploy check, release proof' },
         { name: 'contracts', description: 'Run-time contract checks: app manifests, usage records, notifications' },
+        { name: 'admission', description: 'Deploy-time enforcement: Kubernetes admission webhooks and the Gatekeeper external data provider' },
         { name: 'ops', description: 'Health and metrics' },
       ],
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'a Charter token (charter_…)' } } },
@@ -182,10 +208,11 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const changesets = new ChangeSets(opts.registry);
   governanceRoutes(app, { auth, tokens: new TokenService(opts.registry), changesets });
   auditRoutes(app, { auth, audit: opts.registry.audit });
-  const artifacts = new Artifacts(opts.registry, opts.oci, { untrustedPerArtifact: opts.untrustedEvidencePerArtifact ?? 20 });
+  logError = (err) => app.log.error({ err }, 'admission failed');
   artifactRoutes(app, { auth, artifacts, proofs: new ReleaseProofs(opts.registry, artifacts), evidenceLimit: opts.evidenceLimit ?? 1024 * 1024 });
   contractRoutes(app, { auth, registry: opts.registry });
   webRoutes(app, { auth, artifacts, registry: opts.registry, changesets });
+  admissionRoutes(app, { auth, admission, gatekeeper: new GatekeeperProvider(opts.registry, judge, admission, resolver), count });
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;

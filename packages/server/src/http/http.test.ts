@@ -23,10 +23,10 @@ for (const engine of testEngines()) {
       await db.drop();
     });
 
-    it('lists the nine families with their spec schema, contract fields and reference fields', async () => {
+    it('lists the ten families with their spec schema, contract fields and reference fields', async () => {
       const r = await call(server, 'GET', '/v1/families');
       assert.equal(r.status, 200);
-      assert.deepEqual(r.json.items.map((f: any) => f.name).sort(), ['artifact-type', 'audit-action', 'evidence-type', 'notification-template', 'product', 'scope', 'sdk-contract', 'signer', 'usage-unit']);
+      assert.deepEqual(r.json.items.map((f: any) => f.name).sort(), ['artifact-type', 'audit-action', 'environment', 'evidence-type', 'notification-template', 'product', 'scope', 'sdk-contract', 'signer', 'usage-unit']);
       const scope = r.json.items.find((f: any) => f.name === 'scope');
       assert.deepEqual(scope.contract_fields, ['kind', 'privileged']);
       assert.equal(scope.spec_schema.type, 'object');

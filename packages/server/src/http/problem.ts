@@ -85,6 +85,8 @@ export const ERRORS = {
   MISSING_NODE: { status: 500, title: 'Missing tree node' },
   INVALID_CHECKPOINT: { status: 422, title: 'Invalid checkpoint' },
   INVALID_NOTE: { status: 422, title: 'Invalid signed note' },
+  // An admission that could not be decided (database down, deadline passed): never an answer, so the cluster's failurePolicy decides.
+  ADMISSION_FAILED: { status: 500, title: 'Admission could not be decided' },
 } as const satisfies Record<ErrorCode, { status: 400 | 401 | 403 | 404 | 408 | 409 | 413 | 414 | 415 | 422 | 431 | 500 | 502 | 503; title: string }>;
 
 export function statusFor(code: ErrorCode): number {

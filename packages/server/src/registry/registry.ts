@@ -48,6 +48,7 @@ export const ACTIONS = {
   promotionDecide: 'audit-action:platform.promotion.decide',
   sessionCreate: 'audit-action:platform.session.create',
   sessionRevoke: 'audit-action:platform.session.revoke',
+  admissionDeny: 'audit-action:platform.admission.deny',
 } as const;
 
 /**

@@ -6,3 +6,4 @@ export { ed25519, p256, attest, govern, activateSigner, type KeyPair } from './t
 export { assertConforms, checkerAt, checkerFor, ContractChecker, type OpenApiDocument, type SeenResponse } from './contract.js';
 export { startTestRegistry, registryAvailable, freePort, ociDigest, REGISTRY_BINARY, type TestRegistry } from './oci-registry.js';
 export { pushImage, pushIndex, pushCosignAttestations, pushReferrer, type PushedImage } from './oci-images.js';
+export { makePki, httpsCall, type TestPki } from './tls.js';

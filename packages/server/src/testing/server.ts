@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { resolveConfig, type ServerConfig } from '../config.js';
+import type { ImageResolver } from '../admission/resolver.js';
 import { startServer, type RunningServer } from '../server.js';
 import { checkerFor, observe, type ContractChecker, type OpenApiDocument } from './contract.js';
 import type { TestDatabase } from './engines.js';
@@ -9,12 +10,12 @@ import type { TestDatabase } from './engines.js';
  * sends — to the test's own calls, the SDK, the CLI or the fast path — is checked against its
  * /openapi.json; `close()` throws with the drifts, so a test that provoked one fails.
  */
-export async function startTestServer(db: TestDatabase, opts: { clock?: () => Date; seed?: boolean; seedDir?: string; privateReads?: boolean; syncIntervalMs?: number; insecureRegistries?: string[]; dockerConfigDir?: string; config?: Partial<ServerConfig> } = {}): Promise<RunningServer> {
+export async function startTestServer(db: TestDatabase, opts: { clock?: () => Date; seed?: boolean; seedDir?: string; privateReads?: boolean; syncIntervalMs?: number; insecureRegistries?: string[]; dockerConfigDir?: string; config?: Partial<ServerConfig>; imageResolver?: ImageResolver | null } = {}): Promise<RunningServer> {
   const config = resolveConfig(
     { port: 0, host: '127.0.0.1', dataDir: db.dataDir, databaseUrl: db.databaseUrl, seed: opts.seed ?? true, logLevel: 'silent', syncIntervalMs: opts.syncIntervalMs ?? 50, privateReads: opts.privateReads ?? false, ...(opts.seedDir ? { seedDir: opts.seedDir } : {}), insecureRegistries: opts.insecureRegistries ?? [], dockerConfigDir: opts.dockerConfigDir ?? '/nonexistent-docker-config', ...opts.config },
     {},
   );
-  const server = await startServer(config, opts.clock ? { clock: opts.clock } : {});
+  const server = await startServer(config, { ...(opts.clock ? { clock: opts.clock } : {}), ...(opts.imageResolver !== undefined ? { imageResolver: opts.imageResolver } : {}) });
   const drifts = watchResponses(server, checkerFor(server.app.swagger() as unknown as OpenApiDocument));
   const close = server.close.bind(server);
   server.close = async () => {
