@@ -31,7 +31,7 @@ import { ACTIONS, type Actor, type Registry } from '../registry/registry.js';
 import { copyManifest, copyReferrers, digestOf, discoverEnvelopes, MEDIA, parseImageRef, parseRepository, resolveImage, RegistryClient, type Descriptor, type Repo } from '../oci/index.js';
 import { artifactStore, type Artifact, type ArtifactImage, type Decision, type EvidencePosition, type EvidenceSummary, type StoredApproval, type StoredEvidence } from '../store/artifact-store.js';
 export type { Artifact, ArtifactImage, Decision, EvidencePosition, StoredApproval, StoredEvidence } from '../store/artifact-store.js';
-import { canonicalEnvelope, policyDigest, sha256hex, signVsa, vsaStatement, type AttestationKey } from './vsa.js';
+import { policyDigest, sha256hex, signVsa, vsaStatement, type AttestationKey } from './vsa.js';
 import { DeployChecks, loadState, stageInput, type ArtifactState, type DeployCheck } from './deploy-check.js';
 
 export type { ArtifactState, DeployCheck } from './deploy-check.js';
@@ -431,16 +431,36 @@ export class Artifacts {
     return value;
   }
 
+  /**
+   * The canonical form (DESIGN §6) of each evidence item, as the text stored at attach. Evidence
+   * without a verified signature has none (it never counts) and is absent from the map; evidence
+   * attached before canonical forms were stored gets one derived now from the same bytes. Release
+   * proofs bundle these texts and VSAs name their SHA-256, so both rest on one form.
+   */
+  async canonicalEnvelopes(evidence: readonly Pick<StoredEvidence, 'id' | 'signers'>[]): Promise<Map<string, string>> {
+    const ids = evidence.map((e) => e.id);
+    const stored = await artifactStore.canonicalEnvelopes(this.#db, ids);
+    const missing = evidence.filter((e) => (stored.get(e.id) ?? null) === null && e.signers.some((s) => s.verified)).map((e) => e.id);
+    const received = await artifactStore.envelopes(this.#db, missing);
+    const canonical = new Map<string, string>();
+    for (const e of evidence) {
+      let text = stored.get(e.id) ?? null;
+      if (text === null && received.has(e.id)) {
+        const envelope = parseEnvelope(received.get(e.id)!);
+        const derived = canonicalDsse(envelope, verifySignatures(envelope, toTrustMaterial(this.#registry.catalog, this.#registry.now().getTime()).keys));
+        text = derived === null ? null : JSON.stringify(derived);
+      }
+      if (text !== null) canonical.set(e.id, text);
+    }
+    return canonical;
+  }
+
   /** sha256 of the canonical form of every envelope the satisfied checks relied on. */
   async #inputAttestations(state: ArtifactState, checks: readonly { status: string; evidence: string[] }[]): Promise<{ uri: string; sha256: string }[]> {
     const used = new Set(checks.filter((c) => c.status === 'satisfied').flatMap((c) => c.evidence));
     const items = state.evidence.filter((e) => used.has(e.id));
-    const raw = await artifactStore.envelopes(this.#db, items.map((e) => e.id));
-    const algorithm = (signer: string) => {
-      const p = tryParseRef(signer);
-      return p ? String(this.#registry.catalog.get('signer', p.id)?.spec.algorithm ?? '') : undefined;
-    };
-    return items.map((e) => ({ uri: `${this.#oci.serviceUrl()}/v1/artifacts/${e.artifact}/evidence/${e.id}`, sha256: sha256hex(canonicalEnvelope(raw.get(e.id)!, e.signers, algorithm)) }));
+    const canonical = await this.canonicalEnvelopes(items);
+    return items.filter((e) => canonical.has(e.id)).map((e) => ({ uri: `${this.#oci.serviceUrl()}/v1/artifacts/${e.artifact}/evidence/${e.id}`, sha256: sha256hex(canonical.get(e.id)!) }));
   }
 
   /**

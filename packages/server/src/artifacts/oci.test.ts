@@ -199,6 +199,11 @@ for (const engine of testEngines()) {
         const satisfiedEvidence = new Set(p.json.checks.filter((c: { requirement: { approvals?: number } }) => c.requirement.approvals === undefined).flatMap((c: { evidence: string[] }) => c.evidence));
         assert.equal(pr.inputAttestations.length, satisfiedEvidence.size);
         for (const ia of pr.inputAttestations) assert.match(ia.digest.sha256, /^[0-9a-f]{64}$/);
+        // The VSA names the very canonical envelopes the release proof bundles: one form for both.
+        const proof = await call(server, 'GET', `/v1/artifacts/${img.digest}/proof?stage=${stage}`);
+        assert.equal(proof.status, 200, proof.text);
+        const bundled = new Set((proof.json.evidence as { envelope: string }[]).map((e) => createHash('sha256').update(e.envelope).digest('hex')));
+        for (const ia of pr.inputAttestations) assert.ok(bundled.has(ia.digest.sha256), `input attestation ${ia.uri} is a canonical envelope of the proof`);
 
         // The VSA is in the registry too, as a referrer of the image in the stage repository.
         const refs = await oci.referrers(stageRepo, img.digest);

@@ -1,5 +1,5 @@
 import { counts } from './artifacts.js';
-import { CharterError, canonicalEnvelope, parseEnvelope, proofSigningBytes, toTrustMaterial, tryParseRef, verifySignatures, type Entry, type ReleaseProof } from '@charter/core';
+import { CharterError, proofSigningBytes, tryParseRef, type Entry, type ReleaseProof } from '@charter/core';
 import { registryStore } from '../store/registry-store.js';
 import type { Registry } from '../registry/registry.js';
 import { artifactStore, type Decision } from '../store/artifact-store.js';
@@ -36,22 +36,9 @@ export class ReleaseProofs {
     // Evidence of a type the policy never consulted cannot bear on the decision (and the proof does not bundle its type).
     const logged = state.evidence.filter((e) => e.audit_index < decision.audit_index && decision.policy.registry[e.evidence_type] !== undefined);
     const approvals = state.approvals.filter((a) => a.audit_index < decision.audit_index);
-    const ids = logged.map((e) => e.id);
-    const [envelopes, stored] = await Promise.all([artifactStore.envelopes(this.#registry.db, ids), artifactStore.canonicalEnvelopes(this.#registry.db, ids)]);
-    // The canonical form (DESIGN §6) goes into the proof; evidence without a verified signature has
-    // none, never counts, and is left out. Evidence attached before canonical forms were stored
-    // gets one derived now from the same bytes.
-    const canonical = new Map<string, string>();
-    for (const e of logged) {
-      let text = stored.get(e.id) ?? null;
-      if (text === null && e.signers.some((s) => s.verified)) {
-        const envelope = parseEnvelope(envelopes.get(e.id)!);
-        const derived = canonicalEnvelope(envelope, verifySignatures(envelope, toTrustMaterial(this.#registry.catalog, this.#registry.now().getTime()).keys));
-        text = derived === null ? null : JSON.stringify(derived);
-      }
-      if (text !== null) canonical.set(e.id, text);
-    }
+    const canonical = await this.#artifacts.canonicalEnvelopes(logged);
     const evidence = logged.filter((e) => canonical.has(e.id));
+    const envelopes = await artifactStore.envelopes(this.#registry.db, evidence.map((e) => e.id));
 
     const registry = new Map<string, Entry>();
     {

@@ -1,5 +1,5 @@
 import { createHash, type KeyObject } from 'node:crypto';
-import { canonicalJson, keyFingerprint, parseEnvelope, signEnvelope, type DsseEnvelopeJson, type EvidenceSignature } from '@charter/core';
+import { canonicalJson, keyFingerprint, signEnvelope, type DsseEnvelopeJson } from '@charter/core';
 import { loadOrCreateLogKey } from '../audit/log-key.js';
 
 export const VSA_PREDICATE_TYPE = 'https://slsa.dev/verification_summary/v1';
@@ -22,36 +22,6 @@ export function loadOrCreateAttestationKey(file: string): AttestationKey {
 }
 
 const sha256hex = (b: Uint8Array | string) => createHash('sha256').update(b).digest('hex');
-
-/** ASN.1 DER of an ECDSA signature given as raw r‖s (64 bytes for P-256). */
-function rawToDer(raw: Buffer): Buffer {
-  const int = (b: Buffer) => {
-    let i = 0;
-    while (i < b.length - 1 && b[i] === 0) i++;
-    let v = b.subarray(i);
-    if (v[0]! & 0x80) v = Buffer.concat([Buffer.from([0]), v]);
-    return Buffer.concat([Buffer.from([0x02, v.length]), v]);
-  };
-  const body = Buffer.concat([int(raw.subarray(0, 32)), int(raw.subarray(32))]);
-  return Buffer.concat([Buffer.from([0x30, body.length]), body]);
-}
-
-/**
- * The canonical form of a stored envelope (DESIGN §6): padded standard base64, ECDSA signatures
- * in DER, only the signatures that verified; serialized as canonical JSON. Its SHA-256 is what a
- * VSA's inputAttestations names, so an independent verifier can recompute it.
- */
-export function canonicalEnvelope(raw: string, signers: readonly EvidenceSignature[], algorithmOf: (signer: string) => string | undefined): string {
-  const env = parseEnvelope(Buffer.from(raw, 'utf8'));
-  const signatures = env.signatures.flatMap((s, i) => {
-    if (!signers[i]?.verified) return [];
-    // Ed25519 signatures are 64 bytes too; only a P-256 key's 64-byte signature is raw r‖s.
-    const signer = signers[i]!.signer;
-    const sig = s.sig.length === 64 && signer && algorithmOf(signer) === 'ecdsa-p256' ? rawToDer(s.sig) : s.sig;
-    return [{ ...(s.keyid ? { keyid: s.keyid } : {}), sig: sig.toString('base64') }];
-  });
-  return canonicalJson({ payloadType: env.payloadType, payload: env.payload.toString('base64'), signatures });
-}
 
 export interface VsaInput {
   serviceUrl: string;
