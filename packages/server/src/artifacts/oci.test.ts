@@ -247,6 +247,12 @@ for (const engine of testEngines()) {
         assert.ok(!(await call(server, 'GET', '/v1/artifacts?stage=dev')).json.items.some((a: { digest: string }) => a.digest === next.digest));
         const staging = await call(server, 'POST', `/v1/artifacts/${next.digest}/promotions`, { token: releaser, body: { stage: 'staging' } });
         assert.equal(staging.status, 403, 'staging needs dev, whose copy failed');
+        // The artifact page says the copy failed; it never shows the decision as a promotion.
+        const pageRes = await fetch(`${server.url}/ui/artifacts/${next.digest}`);
+        const pageText = await pageRes.text();
+        assert.equal(pageRes.status, 200);
+        assert.match(pageText, /copy failed/);
+        assert.doesNotMatch(pageText, /proof of the promotion to dev/);
       } finally {
         await reg!.start();
       }

@@ -186,10 +186,16 @@ ${checks.map((c, i) => html`<tr data-status="${c.status}"${i === firstBad ? html
 </table></div>`;
 }
 
+/** A promotion whose copy into the stage repository failed counts nowhere, and the page says so. */
+function outcomeBadge(d: Decision): Html {
+  if (d.outcome !== 'promoted') return badge('bad', '✗', 'denied');
+  if (d.copy?.status === 'failed') return html`${badge('bad', '✗', 'copy failed')} <span class="muted">the policy passed, but the copy to ${d.copy.repository} failed (${d.copy.detail}); it does not count: promote again to retry</span>`;
+  return badge('ok', '✓', 'promoted');
+}
+
 function decisionText(d: Decision | null): Html {
   if (!d) return html`<span class="muted">none yet</span>`;
-  const tone: Tone = d.outcome === 'promoted' ? 'ok' : 'bad';
-  return html`${badge(tone, d.outcome === 'promoted' ? '✓' : '✗', d.outcome)} at ${when(d.decided_at)} by ${d.actor}, judged by policy <code>${d.policy.artifact_type}</code> revision ${d.policy.revision} <span class="muted">(<span class="mono">${d.id}</span>)</span>`;
+  return html`${outcomeBadge(d)} at ${when(d.decided_at)} by ${d.actor}, judged by policy <code>${d.policy.artifact_type}</code> revision ${d.policy.revision} <span class="muted">(<span class="mono">${d.id}</span>)</span>`;
 }
 
 function deployText(d: DeployCheck | undefined): Html {
@@ -200,7 +206,7 @@ function deployText(d: DeployCheck | undefined): Html {
 function stageSection(digest: string, s: StageExplanation<Decision>, decisions: readonly Decision[], deploy?: DeployCheck, vsa?: string | null): Html {
   const state = s.revoked ? badge('bad', '✗', 'revoked') : s.promoted ? badge('ok', '✓', 'promoted') : badge('none', '○', 'not promoted');
   const failing = s.checks.filter((c) => c.status !== 'satisfied').length;
-  const promotedDecision = [...decisions].reverse().find((d) => d.stage === s.stage && d.outcome === 'promoted');
+  const promotedDecision = [...decisions].reverse().find((d) => d.stage === s.stage && d.outcome === 'promoted' && d.copy?.status !== 'failed');
   const cls = s.revoked ? 'stage revoked' : s.promoted ? 'stage trusted' : 'stage';
   return html`<section class="${cls}" id="stage-${s.stage}" aria-labelledby="stage-${s.stage}-title" data-stage="${s.stage}">
 <h3 id="stage-${s.stage}-title">Stage ${s.stage} ${state}</h3>
@@ -303,7 +309,7 @@ function decisionsTable(decisions: readonly Decision[]): Html {
 <tbody>
 ${decisions.map((d) => {
   const failing = d.checks.filter((c) => c.status !== 'satisfied');
-  return html`<tr><th scope="row" class="nowrap">${when(d.decided_at)}</th><td>${d.stage}</td><td class="status">${d.outcome === 'promoted' ? badge('ok', '✓', 'promoted') : badge('bad', '✗', 'denied')}</td><td>${d.actor}</td><td><code>${d.policy.artifact_type}</code> rev ${d.policy.revision}</td><td>${failing.length ? html`<ul class="plain">${failing.map((c) => html`<li>${c.status}: ${c.detail}</li>`)}</ul>` : html`<span class="muted">—</span>`}</td></tr>\n`;
+  return html`<tr><th scope="row" class="nowrap">${when(d.decided_at)}</th><td>${d.stage}</td><td class="status">${outcomeBadge(d)}</td><td>${d.actor}</td><td><code>${d.policy.artifact_type}</code> rev ${d.policy.revision}</td><td>${failing.length ? html`<ul class="plain">${failing.map((c) => html`<li>${c.status}: ${c.detail}</li>`)}</ul>` : html`<span class="muted">—</span>`}</td></tr>\n`;
 })}
 </tbody>
 </table></div>`;
