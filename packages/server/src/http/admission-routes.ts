@@ -13,6 +13,7 @@ import type { Artifacts } from '../artifacts/artifacts.js';
 import type { Auth } from '../auth/auth.js';
 import type { Metrics } from './metrics.js';
 import { ajvIssues, BODY_PROBLEMS, invalidRequest, problem, statusFor, type Problem } from './problem.js';
+import { header, readBody } from './raw-request.js';
 
 
 /** Counts admissions by webhook and outcome: allowed ones are counted here, never logged. */
@@ -172,42 +173,4 @@ export function admissionFastPath(opts: {
     });
     return true;
   };
-}
-
-
-/** One header from rawHeaders (cheaper than building req.headers on a hot path). */
-function header(req: IncomingMessage, name: string): string | undefined {
-  const raw = req.rawHeaders;
-  for (let i = 0; i < raw.length; i += 2) {
-    const key = raw[i]!;
-    if (key.length === name.length && key.toLowerCase() === name) return raw[i + 1];
-  }
-  return undefined;
-}
-
-function readBody(req: IncomingMessage, limit: number, done: (body: string | Problem) => void): void {
-  if (Number(header(req, 'content-length')) > limit) {
-    req.resume();
-    return done(BODY_PROBLEMS.tooLarge());
-  }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  let aborted = false;
-  req.on('data', (chunk: Buffer) => {
-    if (aborted) return;
-    size += chunk.length;
-    if (size > limit) {
-      aborted = true;
-      return done(BODY_PROBLEMS.tooLarge());
-    }
-    chunks.push(chunk);
-  });
-  req.on('error', () => {
-    aborted = true;
-  });
-  req.on('end', () => {
-    if (aborted) return;
-    const text = chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8');
-    done(text.length === 0 ? BODY_PROBLEMS.empty() : text);
-  });
 }

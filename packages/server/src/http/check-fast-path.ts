@@ -4,6 +4,7 @@ import type { Registry } from '../registry/registry.js';
 import type { Metrics } from './metrics.js';
 import { bodyProblem, requestIdFrom } from './edge.js';
 import { ajvIssues, BODY_PROBLEMS, invalidRequest, type Problem } from './problem.js';
+import { header, readBody } from './raw-request.js';
 
 /**
  * `POST /v1/check` served straight from node:http, ahead of the router: the fail-closed
@@ -26,16 +27,6 @@ export function checkFastPath(opts: { registry: Registry; metrics: Metrics; vali
     send(res, p.status, 'application/problem+json; charset=utf-8', JSON.stringify(p), started);
   };
 
-  /** One header from rawHeaders: `req.headers` builds an object for every request, which shows here. */
-  const header = (req: IncomingMessage, name: string): string | undefined => {
-    const raw = req.rawHeaders;
-    for (let i = 0; i < raw.length; i += 2) {
-      const key = raw[i]!;
-      if (key.length === name.length && key.toLowerCase() === name) return raw[i + 1];
-    }
-    return undefined;
-  };
-
   // Services ask the same question over and over: an answer is reused for the same body while
   // the registry sequence is unchanged and no sunset or signer-validity boundary has passed
   // (Catalog.stableUntil) — exactly as long as it is still the answer.
@@ -49,32 +40,8 @@ export function checkFastPath(opts: { registry: Registry; metrics: Metrics; vali
     const type = header(req, 'content-type');
     if (type === undefined || !/^application\/json\s*(;|$)/i.test(type)) return false;
     const started = process.hrtime.bigint();
-    const declared = Number(header(req, 'content-length'));
-    if (declared > bodyLimit) {
-      sendProblem(req, res, BODY_PROBLEMS.tooLarge(), started);
-      req.resume();
-      return true;
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let aborted = false;
-    req.on('data', (chunk: Buffer) => {
-      if (aborted) return;
-      size += chunk.length;
-      if (size > bodyLimit) {
-        aborted = true;
-        sendProblem(req, res, BODY_PROBLEMS.tooLarge(), started);
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('error', () => {
-      aborted = true;
-    });
-    req.on('end', () => {
-      if (aborted) return;
-      const text = chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8');
-      if (text.length === 0) return sendProblem(req, res, BODY_PROBLEMS.empty(), started);
+    readBody(req, bodyLimit, (text) => {
+      if (typeof text !== 'string') return sendProblem(req, res, text, started);
       const now = registry.now().getTime();
       const hit = answers.get(text);
       if (hit && hit.sequence === registry.catalog.sequence && now < hit.until) {
