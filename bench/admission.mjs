@@ -29,7 +29,7 @@ const TARGETS = { admissionRatio: 0.5, admissionP99Ms: 10, checkRatio: 0.7 };
 
 const core = await import(join(ROOT, 'packages/core/dist/index.js'));
 const server = await import(join(ROOT, 'packages/server/dist/index.js'));
-const { Artifacts } = await import(join(ROOT, 'packages/server/dist/artifacts/artifacts.js'));
+import { artifactsFor } from './artifacts-for.mjs';
 const dir = mkdtempSync(join(os.tmpdir(), 'charter-bench-admission-'));
 const children = new Set();
 process.on('exit', () => {
@@ -52,7 +52,7 @@ await registry.apply({ title: 'key', operations: [
   { op: 'update', family: 'signer', id: 'platform.release_ci', expected_revision: signer.revision, set: { spec: { ...signer.spec, public_key: key.publicKey.export({ type: 'spki', format: 'pem' }).toString() } } },
   { op: 'transition', family: 'signer', id: 'platform.release_ci', expected_revision: signer.revision, to: 'active' },
 ] }, admin.principal, { approvers: ['bench'] });
-const artifacts = new Artifacts(registry);
+const artifacts = artifactsFor(registry, dir);
 const ci = { principal: { name: 'ci', product: 'gpuaas', admin: false }, requestId: null };
 const releaser = { principal: { name: 'release-bot', product: null, admin: true }, requestId: null };
 const digests = [];

@@ -21,7 +21,7 @@ import { fileURLToPath } from 'node:url';
 const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
 const core = await import(join(ROOT, 'packages/core/dist/index.js'));
 const server = await import(join(ROOT, 'packages/server/dist/index.js'));
-const { Artifacts } = await import(join(ROOT, 'packages/server/dist/artifacts/artifacts.js'));
+import { artifactsFor } from './artifacts-for.mjs';
 const dir = mkdtempSync(join(os.tmpdir(), 'charter-bench-trust-'));
 process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
 
@@ -60,7 +60,7 @@ await registry.apply({ title: 'key', operations: [
   { op: 'update', family: 'signer', id: 'platform.release_ci', expected_revision: signer.revision, set: { spec: { ...signer.spec, public_key: pem } } },
   { op: 'transition', family: 'signer', id: 'platform.release_ci', expected_revision: signer.revision, to: 'active' },
 ] }, admin.principal, { approvers: ['bench'] });
-const artifacts = new Artifacts(registry);
+const artifacts = artifactsFor(registry, dir);
 await artifacts.register({ digest, artifact_type: 'gpuaas.runtime_bundle', product: 'gpuaas', name: 'bench', version: '1.0.0' }, ci);
 
 // 2. Attach: 50 to warm up (they are also the 50 items explain reads), then N measured on a second artifact.

@@ -24,11 +24,11 @@ import pg from 'pg';
 const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
 const core = await import(join(ROOT, 'packages/core/dist/index.js'));
 const server = await import(join(ROOT, 'packages/server/dist/index.js'));
-const { Artifacts } = await import(join(ROOT, 'packages/server/dist/artifacts/artifacts.js'));
 
 const { values: flags } = parseArgs({ options: { seconds: { type: 'string', default: '3' }, writers: { type: 'string', default: '32' } } });
 const SECONDS = Number(flags.seconds);
 const WRITERS = Number(flags.writers);
+import { artifactsFor } from './artifacts-for.mjs';
 const dir = mkdtempSync(join(os.tmpdir(), 'charter-bench-write-'));
 process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
 
@@ -170,7 +170,7 @@ async function tokenRun(opened) {
     { op: 'update', family: 'signer', id: 'platform.release_ci', expected_revision: signer.revision, set: { spec: { ...signer.spec, public_key: pem } } },
     { op: 'transition', family: 'signer', id: 'platform.release_ci', expected_revision: signer.revision, to: 'active' },
   ] }, actor.principal, { approvers: ['bench'] });
-  const artifacts = new Artifacts(registry);
+  const artifacts = artifactsFor(registry, dir);
   await artifacts.register({ digest, artifact_type: 'gpuaas.runtime_bundle', product: 'gpuaas', name: 'bench', version: '1.0.0' }, ci);
   const pool = Array.from({ length: 8000 }, (_, i) => Buffer.from(envelopeFor(i, digest)));
   let next = 0;
