@@ -7,7 +7,10 @@ const { Artifacts } = await import(join(ROOT, 'packages/server/dist/artifacts/ar
 const { loadOrCreateAttestationKey } = await import(join(ROOT, 'packages/server/dist/artifacts/vsa.js'));
 const { RegistryClient } = await import(join(ROOT, 'packages/server/dist/index.js'));
 
+export function ociDepsFor(dir) {
+  return { client: new RegistryClient({ insecure: [] }), attestationKey: loadOrCreateAttestationKey(join(dir, 'attestation-key.pem')), serviceUrl: () => 'http://127.0.0.1' };
+}
+
 export function artifactsFor(registry, dir, opts = {}) {
-  const oci = { client: new RegistryClient({ insecure: [] }), attestationKey: loadOrCreateAttestationKey(join(dir, 'attestation-key.pem')), serviceUrl: () => 'http://127.0.0.1' };
-  return new Artifacts(registry, oci, opts);
+  return new Artifacts(registry, ociDepsFor(dir), opts);
 }

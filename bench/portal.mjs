@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
 const core = await import(join(ROOT, 'packages/core/dist/index.js'));
 const server = await import(join(ROOT, 'packages/server/dist/index.js'));
-import { artifactsFor } from './artifacts-for.mjs';
+import { artifactsFor, ociDepsFor } from './artifacts-for.mjs';
 const dir = mkdtempSync(join(os.tmpdir(), 'charter-bench-portal-'));
 process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
 
@@ -90,7 +90,7 @@ console.log(`  artifacts: ${ARTIFACTS} × ${EVIDENCE} evidence in ${((performanc
 // An open change set to review, and a signed-in auditor.
 const cs = await new server.ChangeSets(registry).submit({ title: 'bench review', operations: [{ op: 'update', family: 'scope', id: 'gpuaas.bench.s00001', expected_revision: 1, set: { title: 'Bench scope 00001, clearer' } }] }, ci, false);
 const created = await new server.TokenService(registry).create({ principal: 'bench-auditor', scopes: ['scope:platform.audit.read', 'scope:platform.registry.approve'] }, admin);
-const app = await server.buildApp({ registry, engine: 'sqlite', version: 'bench' });
+const app = await server.buildApp({ registry, engine: 'sqlite', version: 'bench', artifacts, oci: ociDepsFor(dir) });
 await app.ready();
 const form = await app.inject({ method: 'GET', url: '/ui/login' });
 const loginCookie = form.headers['set-cookie'].split(';')[0];
