@@ -60,22 +60,6 @@ function toArtifact(r: Selectable<Database['artifacts']>): Artifact {
   return { ...r, source: JSON.parse(r.source), labels: JSON.parse(r.labels), audit_index: Number(r.audit_index), image: r.image ? JSON.parse(r.image) : null };
 }
 
-function toEvidence(r: Omit<Selectable<Database['evidence']>, 'envelope' | 'canonical_envelope'>): StoredEvidence {
-  return {
-    id: r.id,
-    artifact: r.artifact,
-    evidence_type: r.evidence_type,
-    predicate_type: r.predicate_type,
-    statement: JSON.parse(r.statement),
-    signers: JSON.parse(r.signers),
-    trusted: Number(r.trusted) === 1,
-    reasons: JSON.parse(r.reasons),
-    attached_by: r.attached_by,
-    attached_at: r.attached_at,
-    envelope_digest: r.envelope_digest,
-    audit_index: Number(r.audit_index),
-  };
-}
 
 const SUMMARY_COLUMNS = ['id', 'artifact', 'evidence_type', 'predicate_type', 'signers', 'trusted', 'reasons', 'attached_by', 'attached_at', 'envelope_digest', 'audit_index'] as const;
 
@@ -93,6 +77,10 @@ function toSummary(r: Pick<Selectable<Database['evidence']>, (typeof SUMMARY_COL
     envelope_digest: r.envelope_digest,
     audit_index: Number(r.audit_index),
   };
+}
+
+function toEvidence(r: Omit<Selectable<Database['evidence']>, 'envelope' | 'canonical_envelope'>): StoredEvidence {
+  return { ...toSummary(r), statement: JSON.parse(r.statement) };
 }
 
 function toDecision(r: Selectable<Database['decisions']>): Decision {

@@ -68,22 +68,7 @@ function toRevision(r: Selectable<Database['revisions']>): Revision {
 }
 
 function toChangeSet(r: Selectable<Database['changesets']>): StoredChangeSet {
-  return {
-    id: r.id,
-    title: r.title,
-    description: r.description,
-    author: r.author,
-    author_product: r.author_product,
-    author_admin: Number(r.author_admin) === 1,
-    status: r.status as StoredChangeSet['status'],
-    operations: JSON.parse(r.operations) as unknown[],
-    plan: JSON.parse(r.plan),
-    approvals: JSON.parse(r.approvals) as StoredChangeSet['approvals'],
-    rejection: r.rejection ? (JSON.parse(r.rejection) as StoredChangeSet['rejection']) : null,
-    sequence: r.sequence === null ? null : Number(r.sequence),
-    created_at: r.created_at,
-    updated_at: r.updated_at,
-  };
+  return { ...toSummary(r), operations: JSON.parse(r.operations) as unknown[], plan: JSON.parse(r.plan) };
 }
 
 /** The PostgreSQL NOTIFY channel on which a replica announces a new registry sequence. */
