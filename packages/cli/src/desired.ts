@@ -17,7 +17,7 @@ import {
 } from '@charter/core';
 import { CharterProblem, type ChangeSet, type CharterClient, type DryRun } from '@charter/sdk/client';
 // Only the YAML reader, not the server stack: these commands start fast.
-import { entryFilesIn, readEntryFiles, type FileProblem, type SourcedEntry } from '@charter/server/entry-files';
+import { entryFilesIn, readEntryFiles, type FileProblem, type SourcedEntry } from '@charter/sdk/entry-files';
 import type { Command } from 'commander';
 import { isMap, isScalar, isSeq, LineCounter, parseAllDocuments, type Document } from 'yaml';
 import { clientFor, EXIT, globals, outputFor } from './context.js';

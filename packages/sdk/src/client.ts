@@ -5,8 +5,10 @@ import type * as Api from '@charter/api';
 import type { ChangeSetInput } from '@charter/core';
 import type { Static } from 'typebox';
 import { CharterProblem } from './errors.js';
+import { fetchTransport, type Transport, type TransportResponse } from './transport.js';
 
 export { CharterProblem };
+export { fetchTransport, type Transport, type TransportRequest, type TransportResponse } from './transport.js';
 
 // ---------------------------------------------------------------------------------------------
 // Wire types, each derived from its schema
@@ -86,7 +88,10 @@ export interface ClientOptions {
   retries?: number;
   /** First backoff in ms, doubled per attempt with jitter, at most 2 s (or Retry-After, at most 5 s). Default 100. */
   retryDelayMs?: number;
+  /** The fetch the default transport uses (the global one unless given). */
   fetch?: typeof fetch;
+  /** How requests go on the wire; wins over `fetch`. Node.js one-shot processes: nodeTransport() of @charter/sdk/node. */
+  transport?: Transport;
 }
 
 interface Call {
@@ -107,7 +112,7 @@ interface Call {
 interface Answer<T> {
   status: number;
   body: T;
-  headers: Headers;
+  header(name: string): string | null;
 }
 
 const RETRY_STATUSES = new Set([429, 502, 503, 504]);
@@ -126,7 +131,7 @@ export class CharterClient {
   readonly #timeoutMs: number;
   readonly #retries: number;
   readonly #retryDelayMs: number;
-  readonly #fetch: typeof fetch;
+  readonly #transport: Transport;
 
   constructor(opts: ClientOptions) {
     this.url = opts.url.replace(/\/+$/, '');
@@ -134,7 +139,7 @@ export class CharterClient {
     this.#timeoutMs = opts.timeoutMs ?? 10_000;
     this.#retries = Math.max(0, Math.floor(opts.retries ?? 2));
     this.#retryDelayMs = Math.max(0, opts.retryDelayMs ?? 100);
-    this.#fetch = opts.fetch ?? ((input, init) => fetch(input, init));
+    this.#transport = opts.transport ?? fetchTransport(opts.fetch);
   }
 
   // -- catalog ---------------------------------------------------------------------------------
@@ -184,7 +189,7 @@ export class CharterClient {
   async getSnapshot(etag?: string): Promise<{ snapshot: Snapshot; etag: string | null } | null> {
     const res = await this.#call<Snapshot>({ method: 'GET', path: '/v1/snapshot', headers: etag ? { 'if-none-match': etag } : {}, idempotent: true });
     if (res.status === 304) return null;
-    return { snapshot: res.body, etag: res.headers.get('etag') };
+    return { snapshot: res.body, etag: res.header('etag') };
   }
 
   /** The change feed after `after`; with `wait` (seconds) a long-poll that returns on the next change. */
@@ -476,19 +481,18 @@ export class CharterClient {
     const timeoutMs = call.timeoutMs ?? this.#timeoutMs;
     const timeout = AbortSignal.timeout(timeoutMs);
     const signal = call.signal ? AbortSignal.any([timeout, call.signal]) : timeout;
-    let res: Response;
-    let text: string;
+    let res: TransportResponse;
     try {
-      res = await this.#fetch(target, { method: call.method, headers, body, signal });
-      text = await res.text();
+      res = await this.#transport({ method: call.method, url: target, headers, body, signal });
     } catch (err) {
       if (timeout.aborted && !call.signal?.aborted) {
         throw CharterProblem.transport('TIMEOUT', `Charter at ${this.url} did not answer ${call.method} ${call.path} within ${timeoutMs} ms`, err);
       }
       throw CharterProblem.transport('UNREACHABLE', `cannot reach Charter at ${this.url}: ${err instanceof Error ? err.message : String(err)}`, err);
     }
-    if (res.status === 304) return { status: 304, body: undefined as T, headers: res.headers };
-    const isJson = /[/+]json\b/.test(res.headers.get('content-type') ?? '');
+    const { text } = res;
+    if (res.status === 304) return { status: 304, body: undefined as T, header: res.header };
+    const isJson = /[/+]json\b/.test(res.header('content-type') ?? '');
     let parsed: unknown = text;
     if (isJson && text) {
       try {
@@ -497,8 +501,8 @@ export class CharterClient {
         parsed = text;
       }
     }
-    if (res.status >= 400) throw CharterProblem.fromResponse(res.status, parsed, text || res.statusText, res.headers.get('retry-after'));
-    if (asText) return { status: res.status, body: text as T, headers: res.headers };
-    return { status: res.status, body: parsed as T, headers: res.headers };
+    if (res.status >= 400) throw CharterProblem.fromResponse(res.status, parsed, text || res.statusText, res.header('retry-after'));
+    if (asText) return { status: res.status, body: text as T, header: res.header };
+    return { status: res.status, body: parsed as T, header: res.header };
   }
 }

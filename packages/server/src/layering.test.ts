@@ -49,9 +49,8 @@ describe('layering: who may reach the database', () => {
       for (const { spec, typeOnly } of imports(file)) {
         if (spec === 'kysely' || spec === 'pg' || spec === 'better-sqlite3' || /@charter\/server\/.*store/.test(spec)) bad.push(`${name} imports ${spec}`);
         if (typeOnly || !spec.startsWith('@charter/server')) continue;
-        // commands/server.ts holds serve, migrate, seed, export and import; entry files are read
-        // with the seed's own reader by registry-as-code.
-        const allowed = name === 'commands/server.ts' || spec === '@charter/server/entry-files';
+        // commands/server.ts holds serve, migrate, seed, export and import.
+        const allowed = name === 'commands/server.ts';
         if (!allowed) bad.push(`${name} imports ${spec} at run time`);
       }
     }

@@ -3,14 +3,22 @@ import { createHash } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { CharterClient, CharterProblem } from '@charter/sdk';
+import { readFileSync } from 'node:fs';
+import https from 'node:https';
+import { CharterClient, CharterProblem, fetchTransport, type Transport } from '@charter/sdk';
+import { nodeTransport } from '@charter/sdk/node';
 import type { RunningServer } from '@charter/server';
-import { activateSigner, adminToken, attest, ed25519, token, type KeyPair } from '@charter/server/testing';
+import { activateSigner, adminToken, attest, ed25519, makePki, token, type KeyPair } from '@charter/server/testing';
 import { e2eEngines, startE2EServer, type E2EDatabase } from './harness.js';
 
 // The SDK's HTTP client against a real server over HTTP, on every engine: each operation of
 // /openapi.json is a method, its answers are typed from the wire schemas, problems arrive as
 // CharterProblem. (The test server checks every response it sends against /openapi.json.)
+// Each suite runs over both transports: fetch (the default) and node:http (what the CLI uses).
+const TRANSPORTS: Array<{ name: string; make: () => Transport }> = [
+  { name: 'fetch', make: () => fetchTransport() },
+  { name: 'node:http', make: () => nodeTransport() },
+];
 
 const SLSA = 'https://slsa.dev/provenance/v1';
 const WRITE = 'scope:gpuaas.instances.write';
@@ -29,8 +37,8 @@ async function problem(promise: Promise<unknown>, status: number, code: string):
   assert.fail(`expected ${status} ${code}, got an answer`);
 }
 
-for (const engine of e2eEngines()) {
-  describe(`CharterClient against a live server on ${engine.name}`, () => {
+for (const engine of e2eEngines()) for (const { name: via, make } of TRANSPORTS) {
+  describe(`CharterClient against a live server on ${engine.name}, over ${via}`, () => {
     let db: E2EDatabase;
     let server: RunningServer;
     let anon: CharterClient;
@@ -40,14 +48,15 @@ for (const engine of e2eEngines()) {
     let releaser: CharterClient;
     let approver: CharterClient;
     let key: KeyPair;
-    const as = (secret: string) => new CharterClient({ url: server.url, token: secret });
+    const transport = make();
+    const as = (secret: string) => new CharterClient({ url: server.url, token: secret, transport });
 
     before(async () => {
       db = await engine.create();
       server = await startE2EServer(db);
       const adminSecret = adminToken(server, db.dataDir);
       admin = as(adminSecret);
-      anon = new CharterClient({ url: server.url });
+      anon = new CharterClient({ url: server.url, transport });
       reviewer = as(await token(server, adminSecret, 'sdk-reviewer', ['scope:platform.registry.approve']));
       ci = as(await token(server, adminSecret, 'sdk-ci', ['scope:platform.artifacts.register', 'scope:platform.evidence.attach'], { product: 'gpuaas' }));
       releaser = as(await token(server, adminSecret, 'sdk-release', ['scope:platform.artifacts.promote']));
@@ -111,7 +120,7 @@ for (const engine of e2eEngines()) {
       );
       assert.ok(invalid.errors.length > 0);
       assert.ok(invalid.errors.every((e) => e.pointer.startsWith('/operations/0')), JSON.stringify(invalid.errors));
-      const unreachable = new CharterClient({ url: 'http://127.0.0.1:1', retries: 0 });
+      const unreachable = new CharterClient({ url: 'http://127.0.0.1:1', retries: 0, transport });
       await problem(unreachable.getHealth(), 0, 'UNREACHABLE');
     });
 
@@ -265,11 +274,12 @@ async function flaky(failures: number, status: number | 'hang'): Promise<{ url: 
   };
 }
 
-describe('CharterClient retries only what is safe to repeat, with a bound, and times out', () => {
+for (const { name: via, make } of TRANSPORTS) describe(`CharterClient retries only what is safe to repeat, with a bound, and times out, over ${via}`, () => {
+  const transport = make();
   it('retries a GET and POST /v1/check through 503s, and gives up after `retries` more attempts', async () => {
     const s = await flaky(2, 503);
     try {
-      const client = new CharterClient({ url: s.url, retries: 2, retryDelayMs: 1 });
+      const client = new CharterClient({ url: s.url, retries: 2, retryDelayMs: 1, transport });
       assert.deepEqual(await client.getHealth(), { allowed: true, sequence: 1, results: [], status: 'ok' });
       assert.equal(s.hits(), 3);
     } finally {
@@ -277,14 +287,14 @@ describe('CharterClient retries only what is safe to repeat, with a bound, and t
     }
     const check = await flaky(1, 503);
     try {
-      await new CharterClient({ url: check.url, retryDelayMs: 1 }).check([WRITE]);
+      await new CharterClient({ url: check.url, retryDelayMs: 1, transport }).check([WRITE]);
       assert.equal(check.hits(), 2);
     } finally {
       await check.close();
     }
     const down = await flaky(100, 503);
     try {
-      const p = await problem(new CharterClient({ url: down.url, retries: 3, retryDelayMs: 1 }).getHealth(), 503, 'DATABASE_UNAVAILABLE');
+      const p = await problem(new CharterClient({ url: down.url, retries: 3, retryDelayMs: 1, transport }).getHealth(), 503, 'DATABASE_UNAVAILABLE');
       assert.equal(p.detail, 'try again');
       assert.equal(down.hits(), 4, 'one try and three retries, no more');
     } finally {
@@ -295,7 +305,7 @@ describe('CharterClient retries only what is safe to repeat, with a bound, and t
   it('never repeats a mutation', async () => {
     const s = await flaky(2, 503);
     try {
-      const client = new CharterClient({ url: s.url, retries: 5, retryDelayMs: 1 });
+      const client = new CharterClient({ url: s.url, retries: 5, retryDelayMs: 1, transport });
       await problem(client.applyChangeSet('cs_00000000-0000-0000-0000-000000000000'), 503, 'DATABASE_UNAVAILABLE');
       await problem(client.checkDeploy(digestOf('x'), 'dev'), 503, 'DATABASE_UNAVAILABLE');
       assert.equal(s.hits(), 2, 'each was sent exactly once');
@@ -308,12 +318,36 @@ describe('CharterClient retries only what is safe to repeat, with a bound, and t
     const s = await flaky(100, 'hang');
     try {
       const t0 = Date.now();
-      await problem(new CharterClient({ url: s.url, timeoutMs: 200, retries: 1, retryDelayMs: 1 }).getHealth(), 0, 'TIMEOUT');
+      await problem(new CharterClient({ url: s.url, timeoutMs: 200, retries: 1, retryDelayMs: 1, transport }).getHealth(), 0, 'TIMEOUT');
       const ms = Date.now() - t0;
       assert.equal(s.hits(), 2);
       assert.ok(ms >= 400 && ms < 5000, `${ms} ms`);
     } finally {
       await s.close();
+    }
+  });
+});
+
+describe('nodeTransport over TLS', () => {
+  it('trusts the CA it is given, and a certificate it cannot verify is UNREACHABLE with the reason', async () => {
+    const pki = makePki();
+    const srv = https.createServer({ cert: readFileSync(pki.serverCert), key: readFileSync(pki.serverKey) }, (req, res) => {
+      req.resume();
+      res.writeHead(200, { 'content-type': 'application/json', etag: '"7"' });
+      res.end(JSON.stringify({ status: 'ok' }));
+    });
+    await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+    const url = `https://127.0.0.1:${(srv.address() as AddressInfo).port}`;
+    try {
+      const trusted = new CharterClient({ url, retries: 0, transport: nodeTransport({ ca: readFileSync(pki.caCert) }) });
+      assert.deepEqual(await trusted.getHealth(), { status: 'ok' });
+      const stranger = new CharterClient({ url, retries: 0, transport: nodeTransport() });
+      const p = await problem(stranger.getHealth(), 0, 'UNREACHABLE');
+      assert.match(p.detail, /certificate/i);
+    } finally {
+      srv.closeAllConnections();
+      await new Promise<void>((resolve) => srv.close(() => resolve()));
+      pki.drop();
     }
   });
 });

@@ -28,17 +28,27 @@ export async function resolve(s, c, next) {
   return r;
 }\n`);
 const register = join(dir, 'register.mjs');
-writeFileSync(register, `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(hooks).href)});\n`);
+// At exit, the built-in modules the process loaded: fetch's undici is one (it costs ~0.1 s).
+writeFileSync(
+  register,
+  `import { register } from 'node:module';\nimport { writeSync } from 'node:fs';\nregister(${JSON.stringify(pathToFileURL(hooks).href)});\n` +
+    `process.on('exit', () => { for (const m of process.moduleLoadList) writeSync(2, 'BUILTIN ' + m.replace(/^\\S+ /, '') + '\\n'); });\n`,
+);
 
-function loadedBy(args: string[]): Promise<string[]> {
+function traced(argv: string[]): Promise<{ urls: string[]; builtins: string[] }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', register, CHARTER_BIN, ...args], { cwd: dir, env: cleanEnv(), stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', register, ...argv], { cwd: dir, env: cleanEnv(), stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     child.on('error', reject);
-    child.on('close', () => resolve([...stderr.matchAll(/^LOADED (\S+)$/gm)].map((m) => m[1]!)));
+    child.on('close', () =>
+      resolve({ urls: [...stderr.matchAll(/^LOADED (\S+)$/gm)].map((m) => m[1]!), builtins: [...stderr.matchAll(/^BUILTIN (\S+)$/gm)].map((m) => m[1]!) }),
+    );
   });
 }
+
+const loadedBy = async (args: string[]) => (await traced([CHARTER_BIN, ...args])).urls;
+const UNDICI = /undici/;
 
 const heavyIn = (urls: string[]) => urls.filter((u) => HEAVY.some((h) => h.test(u)));
 
@@ -48,11 +58,19 @@ describe('the CLI loads only what a command uses', () => {
   for (const args of [['--help'], ['check', 'scope:gpuaas.instances.write'], ['get', 'scope:gpuaas.instances.write'], ['list'], ['token', 'list']]) {
     it(`charter ${args.join(' ')} loads no server code, no core index, no YAML or validators`, async () => {
       // An unreachable server: the command still loads everything it would use to ask.
-      const urls = await loadedBy(['--url', 'http://127.0.0.1:1', ...args]);
+      const { urls, builtins } = await traced([CHARTER_BIN, '--url', 'http://127.0.0.1:1', ...args]);
       assert.ok(urls.some((u) => u.endsWith('/packages/cli/dist/main.js')), 'the tracer sees the CLI');
       assert.deepEqual(heavyIn(urls), []);
+      // It asks over node:http: fetch would load undici and compile its parser first.
+      assert.ok(builtins.includes('http'), 'the tracer sees built-ins');
+      assert.deepEqual(builtins.filter((m) => UNDICI.test(m)), []);
     });
   }
+
+  it('the tracer does see undici where fetch is used', async () => {
+    const { builtins } = await traced(['-e', "fetch('http://127.0.0.1:1').catch(() => {})"]);
+    assert.ok(builtins.some((m) => UNDICI.test(m)), builtins.join(' '));
+  });
 
   it('the tracer does see heavy modules where a command needs them (validate loads core and YAML)', async () => {
     writeFileSync(join(dir, 'entry.yaml'), 'family: scope\nid: x.y\n');

@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CharterError, operationsFor, type Operation, type Plan, type Principal } from '@charter/core';
-import { entryFilesIn, readEntryFiles, type FileProblem } from './entry-files.js';
+import { entryFilesIn, readEntryFiles, type FileProblem } from '@charter/sdk/entry-files';
 import { registryStore } from '../store/registry-store.js';
 import { ACTIONS, type AppliedChangeSet, type Registry } from './registry.js';
 

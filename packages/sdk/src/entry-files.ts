@@ -1,3 +1,5 @@
+// Registry as code: entries kept as YAML (or JSON) files in a product's repository. The CLI
+// reads them for validate, plan and submit; the server reads the seed with the same reader.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, join } from 'node:path';
