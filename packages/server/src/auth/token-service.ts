@@ -61,8 +61,9 @@ export class TokenService {
       created_by: createdBy,
       revoked_at: null,
     };
-    await this.#registry.mutate(actor, ACTIONS.tokenCreate, async (trx) => {
-      await tokenStore.insert(trx, record, hash);
+    await this.#registry.mutate(actor, ACTIONS.tokenCreate, async (_trx, _at, _index, later) => {
+      // A new token is read by nothing else in its batch: written with the batch's other new tokens.
+      later.insert('tokens', tokenStore.row(record, hash));
       // The event names the token id and its grants, never the secret.
       return { value: null, subject: [id], details: { token: id, principal: record.principal, product: record.product, scopes: record.scopes, expires_at: record.expires_at } };
     });

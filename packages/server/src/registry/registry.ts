@@ -14,7 +14,7 @@ import type { Transaction } from 'kysely';
 import { AuditLog } from '../audit/audit-log.js';
 import type { LogKey } from '../audit/log-key.js';
 import type { DatabaseHandle } from '../store/db.js';
-import { GroupCommit, type StoredEvent } from '../store/group-commit.js';
+import { GroupCommit, type Deferred, type StoredEvent } from '../store/group-commit.js';
 import type { Database } from '../store/schema.js';
 import { registryStore, type HistoryItem, type StoredChangeSet } from '../store/registry-store.js';
 
@@ -79,17 +79,18 @@ export class Registry {
    * Runs a mutation and its audit event in one transaction: no change without its event, no
    * event without its change. The action is checked first (fail closed), once. Concurrent
    * mutations share a transaction and its commit (store/group-commit.ts); `fn` gets the time
-   * and the log index of its event, and may run twice, so it only writes through `trx`.
+   * and the log index of its event, and may run twice, so it only writes through `trx` (or
+   * `later`, for new rows nothing later in the batch reads: one multi-row insert per batch).
    */
   async mutate<T>(
     actor: Actor,
     action: string,
-    fn: (trx: Transaction<Database>, at: string, auditIndex: number) => Promise<{ value: T; subject: string[]; details: unknown }>,
+    fn: (trx: Transaction<Database>, at: string, auditIndex: number, later: Deferred) => Promise<{ value: T; subject: string[]; details: unknown }>,
   ): Promise<{ value: T; audit: StoredEvent }> {
     const at = this.#clock().toISOString();
     this.audit.assertAction(action, Date.parse(at));
-    const done = await this.#writes.submit(at, async (trx, at, index) => {
-      const { value, subject, details } = await fn(trx, at, index);
+    const done = await this.#writes.submit(at, async (trx, at, index, later) => {
+      const { value, subject, details } = await fn(trx, at, index, later);
       return { value, event: { action, actor: actor.principal.name, subject, request_id: actor.requestId, details } };
     });
     return done!;

@@ -55,25 +55,27 @@ for (const engine of testEngines()) {
       assert.equal(await verifyLog(), start + 64);
     });
 
-    it('fails only the mutation that fails inside the transaction; its neighbours commit and the log has no gap', async () => {
+    for (const how of ['written at once', 'deferred to the batch insert'] as const)
+    it(`fails only the mutation that fails inside the transaction (its row ${how}); its neighbours commit and the log has no gap`, async () => {
       const start = await server.registry.audit.size();
       const taken = (await tokens.list())[0]!;
       const results = await Promise.allSettled(
         Array.from({ length: 21 }, (_, i) =>
           i === 10
             ? // A conflict only the database can see: the token id exists.
-              server.registry.mutate(actor, 'audit-action:platform.token.create', async (trx) => {
-                await tokenStore.insert(trx, { ...taken, principal: 'dup' }, 'not-a-real-hash');
+              server.registry.mutate(actor, 'audit-action:platform.token.create', async (trx, _at, _index, later) => {
+                if (how === 'deferred to the batch insert') later.insert('tokens', tokenStore.row({ ...taken, principal: 'dup' }, 'not-a-real-hash'));
+                else await tokenStore.insert(trx, { ...taken, principal: 'dup' }, 'not-a-real-hash');
                 return { value: null, subject: [taken.id], details: null };
               })
-            : tokens.create({ principal: `neighbour-${i}`, scopes: [PROPOSE] }, actor),
+            : tokens.create({ principal: `neighbour-${how}-${i}`, scopes: [PROPOSE] }, actor),
         ),
       );
       assert.equal(results[10]!.status, 'rejected');
       const ok = results.filter((r) => r.status === 'fulfilled');
       assert.equal(ok.length, 20);
       const stored = await tokens.list();
-      for (let i = 0; i < 21; i++) if (i !== 10) assert.ok(stored.some((t) => t.principal === `neighbour-${i}`), `neighbour-${i} was committed`);
+      for (let i = 0; i < 21; i++) if (i !== 10) assert.ok(stored.some((t) => t.principal === `neighbour-${how}-${i}`), `neighbour-${i} was committed`);
       assert.ok(!stored.some((t) => t.principal === 'dup'));
       const events = await server.registry.audit.events({ after: start - 1, limit: 100 });
       assert.equal(events.length, 20);

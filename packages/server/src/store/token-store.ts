@@ -1,5 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { Kysely, Transaction } from 'kysely';
+import type { Insertable, Kysely, Transaction } from 'kysely';
 import type { Database } from './schema.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
@@ -45,10 +45,12 @@ function toRecord(r: Database['tokens']): TokenRecord {
 
 export const tokenStore = {
   async insert(db: Db, rec: TokenRecord, hash: string): Promise<void> {
-    await db
-      .insertInto('tokens')
-      .values({ ...rec, hash, scopes: JSON.stringify(rec.scopes) })
-      .execute();
+    await db.insertInto('tokens').values(tokenStore.row(rec, hash)).execute();
+  },
+
+  /** The row of a new token (for a batch's deferred insert). */
+  row(rec: TokenRecord, hash: string): Insertable<Database['tokens']> {
+    return { ...rec, hash, scopes: JSON.stringify(rec.scopes) };
   },
 
   /** Looks a presented token up by its hash; the comparison of hashes is constant-time. */
