@@ -25,7 +25,9 @@ const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
 const core = await import(join(ROOT, 'packages/core/dist/index.js'));
 const server = await import(join(ROOT, 'packages/server/dist/index.js'));
 
-const { values: flags } = parseArgs({ options: { seconds: { type: 'string', default: '3' }, writers: { type: 'string', default: '32' } } });
+const { values: flags } = parseArgs({ options: { seconds: { type: 'string', default: '3' }, writers: { type: 'string', default: '32' }, only: { type: 'string' } } });
+// --only sqlite|postgres|attach runs one section (for profiling); the report needs all three.
+const run = (section) => !flags.only || flags.only === section;
 const SECONDS = Number(flags.seconds);
 const WRITERS = Number(flags.writers);
 import { artifactsFor } from './artifacts-for.mjs';
@@ -73,7 +75,7 @@ async function tokenRun(opened) {
 }
 
 // 1. SQLite: raw durable autocommit inserts on the same disk, then token creations.
-{
+if (run('sqlite')) {
   const db = new SQLite(join(dir, 'raw.db'));
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
@@ -94,7 +96,7 @@ async function tokenRun(opened) {
 }
 
 // 2. PostgreSQL, when reachable.
-{
+if (run('postgres')) {
   const adminUrl = process.env.CHARTER_BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
   const name = `charter_bench_${randomBytes(5).toString('hex')}`;
   const admin = new pg.Client({ connectionString: adminUrl, connectionTimeoutMillis: 3000 });
@@ -130,7 +132,7 @@ async function tokenRun(opened) {
 }
 
 // 3. Evidence attach against raw Ed25519 verification.
-{
+if (run('attach')) {
   const key = generateKeyPairSync('ed25519');
   const pem = key.publicKey.export({ type: 'spki', format: 'pem' }).toString();
   const SLSA = 'https://slsa.dev/provenance/v1';
@@ -172,20 +174,25 @@ async function tokenRun(opened) {
   ] }, actor.principal, { approvers: ['bench'] });
   const artifacts = artifactsFor(registry, dir);
   await artifacts.register({ digest, artifact_type: 'gpuaas.runtime_bundle', product: 'gpuaas', name: 'bench', version: '1.0.0' }, ci);
-  const pool = Array.from({ length: 8000 }, (_, i) => Buffer.from(envelopeFor(i, digest)));
+  // Every attach in the run is of new bytes (the same bytes again are answered without a write):
+  // enough envelopes for twice the one-core verify rate over the run, signed beforehand.
+  const pool = Array.from({ length: 50 + Math.ceil(2 * out.raw_verify_per_s * SECONDS) }, (_, i) => Buffer.from(envelopeFor(i, digest)));
   let next = 0;
-  for (let i = 0; i < 50; i++) await artifacts.attach(digest, pool[next++ % pool.length], ci);
+  for (let i = 0; i < 50; i++) await artifacts.attach(digest, pool[next++], ci);
   out.attach = await load(WRITERS, SECONDS, async () => {
-    const r = await artifacts.attach(digest, pool[next++ % pool.length], ci);
-    if (!r.evidence.trusted) throw new Error('bench evidence must verify');
+    if (next >= pool.length) throw new Error('the envelope pool ran out: make it larger');
+    const r = await artifacts.attach(digest, pool[next++], ci);
+    if (!r.evidence.trusted || !r.created) throw new Error('bench evidence must verify and be new');
   });
   await opened.handle.close();
   out.attach_ratio = out.attach.per_s / out.raw_verify_per_s;
   console.log(`evidence attach, ${WRITERS} writers (SQLite): ${show(out.attach)} — ratio to one-core verify ${out.attach_ratio.toFixed(2)} (target ≥ 0.5)`);
 }
 
-const p99 = Math.max(out.sqlite_tokens.p99_ms, out.pg_tokens?.p99_ms ?? 0, out.attach.p99_ms);
+const p99 = Math.max(out.sqlite_tokens?.p99_ms ?? 0, out.pg_tokens?.p99_ms ?? 0, out.attach?.p99_ms ?? 0);
 console.log(`p99 of a single write under load: ${p99.toFixed(1)} ms (target < 50 ms)`);
 out.p99_ms = p99;
-mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
-writeFileSync(join(ROOT, 'bench/results/writepath.json'), JSON.stringify(out, null, 2));
+if (!flags.only) {
+  mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
+  writeFileSync(join(ROOT, 'bench/results/writepath.json'), JSON.stringify(out, null, 2));
+}

@@ -11,6 +11,7 @@ import {
   parseEnvelope,
   signEnvelope,
   verifySignatures,
+  verifySignaturesAsync,
 } from './dsse.js';
 import type { TrustedKey } from './dsse.js';
 import { EvidenceError } from './errors.js';
@@ -490,6 +491,34 @@ describe('DSSE spec test vectors', { skip: interop.skip }, () => {
     const twice = verifySignatures(parseEnvelope(byId('threshold-two-one-key-twice').envelope), [keyById('A'), keyById('B')]);
     assert.deepEqual(twice.map((r) => r.key), ['A', 'A']);
     assert.deepEqual(distinctVerifiedKeys(twice), ['A']);
+  });
+});
+
+describe('verifySignaturesAsync (thread pool) answers what verifySignatures answers', { skip: interop.skip }, () => {
+  it('on every real envelope, with its own key, with every other key, and with all keys', async () => {
+    for (const { file } of VERIFYING) {
+      const env = parseEnvelope(fixtureText(file));
+      for (const keys of [ALL_KEYS, ...ALL_KEYS.map((k) => [k]), []]) {
+        assert.deepEqual(await verifySignaturesAsync(env, keys), verifySignatures(env, keys), `${file} with ${keys.map((k) => k.id).join(',')}`);
+      }
+    }
+  });
+
+  it('on tampered envelopes and random signature bytes (property)', async () => {
+    const envs = VERIFYING.map(({ file }) => parseEnvelope(fixtureText(file)));
+    await fc.assert(
+      fc.asyncProperty(
+        fc.nat(envs.length - 1),
+        fc.oneof(fc.uint8Array({ minLength: 64, maxLength: 64 }), fc.uint8Array({ minLength: 1, maxLength: 80 }), fc.uint8Array({ minLength: 6, maxLength: 70 }).map((b) => new Uint8Array([0x30, b.length, ...b]))),
+        fc.option(fc.constantFrom(...ALL_KEYS.map((k) => k.id)), { nil: null }),
+        async (which, sigBytes, keyid) => {
+          const env = envs[which]!;
+          const tampered = { ...env, signatures: [...env.signatures, { sig: Buffer.from(sigBytes), keyid }] };
+          assert.deepEqual(await verifySignaturesAsync(tampered, ALL_KEYS), verifySignatures(tampered, ALL_KEYS));
+        },
+      ),
+      { numRuns: 200 },
+    );
   });
 });
 

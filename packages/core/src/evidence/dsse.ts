@@ -264,29 +264,56 @@ function isPrepared(keys: readonly TrustedKey[] | PreparedKeys): keys is Prepare
  * 'no_matching_key' otherwise (unknown signer or altered envelope).
  */
 export function verifySignatures(envelope: Envelope, keys: readonly TrustedKey[] | PreparedKeys): SignatureResult[] {
+  const { message, plans } = planVerification(envelope, keys);
+  return plans.map((p) => {
+    for (const k of p.tries) {
+      const encoding = verifyWith(k, message, p.sig);
+      if (encoding) return { ...p.base, verified: true, key: k.id, reason: 'verified' as const, encoding };
+    }
+    return p.failure;
+  });
+}
+
+/**
+ * verifySignatures with the signature checks on libuv's thread pool (node:crypto's asynchronous
+ * verify): the same keys tried in the same order, the same results. A server verifying many
+ * envelopes at once keeps its main thread for everything else.
+ */
+export async function verifySignaturesAsync(envelope: Envelope, keys: readonly TrustedKey[] | PreparedKeys): Promise<SignatureResult[]> {
+  const { message, plans } = planVerification(envelope, keys);
+  return Promise.all(
+    plans.map(async (p) => {
+      for (const k of p.tries) {
+        const encoding = await verifyWithAsync(k, message, p.sig);
+        if (encoding) return { ...p.base, verified: true, key: k.id, reason: 'verified' as const, encoding };
+      }
+      return p.failure;
+    }),
+  );
+}
+
+interface SignaturePlan {
+  sig: Buffer;
+  base: { index: number; keyid: string | null; named: string | null };
+  /** The keys to try, in order: those the keyid hint names, then the rest; only keys this signature could be for. */
+  tries: ReadyKey[];
+  /** The result when none of them verifies. */
+  failure: SignatureResult;
+}
+
+function planVerification(envelope: Envelope, keys: readonly TrustedKey[] | PreparedKeys): { message: Buffer; plans: SignaturePlan[] } {
   const prepared = isPrepared(keys) ? keys : prepareKeys(keys);
   const ready = prepared.keys;
   const message = pae(envelope.payloadType, envelope.payload);
-  return envelope.signatures.map(({ sig, keyid }, index) => {
+  const plans = envelope.signatures.map(({ sig, keyid }, index): SignaturePlan => {
     // keyid is attacker-controlled: it only decides which trusted key is tried first.
     const hinted = keyid === null ? [] : (prepared.byHint.get(keyid) ?? []);
     const base = { index, keyid, named: hinted[0]?.id ?? null };
-    let plausible = false;
-    for (const k of hinted) {
-      if (!couldBeSignature(k.algorithm, sig)) continue;
-      plausible = true;
-      const encoding = verifyWith(k, message, sig);
-      if (encoding) return { ...base, verified: true, key: k.id, reason: 'verified' as const, encoding };
-    }
-    for (const k of ready) {
-      if (hinted.includes(k) || !couldBeSignature(k.algorithm, sig)) continue;
-      plausible = true;
-      const encoding = verifyWith(k, message, sig);
-      if (encoding) return { ...base, verified: true, key: k.id, reason: 'verified' as const, encoding };
-    }
-    const reason: SignatureReason = ready.length > 0 && !plausible ? 'malformed_signature' : hinted.length > 0 ? 'bad_signature' : 'no_matching_key';
-    return { ...base, verified: false, key: null, reason, encoding: null };
+    const tries = [...hinted, ...ready.filter((k) => !hinted.includes(k))].filter((k) => couldBeSignature(k.algorithm, sig));
+    const reason: SignatureReason = ready.length > 0 && tries.length === 0 ? 'malformed_signature' : hinted.length > 0 ? 'bad_signature' : 'no_matching_key';
+    return { sig, base, tries, failure: { ...base, verified: false, key: null, reason, encoding: null } };
   });
+  return { message, plans };
 }
 
 function couldBeSignature(algorithm: KeyAlgorithm, sig: Buffer): boolean {
@@ -300,6 +327,24 @@ function verifyWith(key: ReadyKey, message: Buffer, sig: Buffer): SignatureEncod
   if (key.algorithm === 'ed25519') return verify(null, message, key.object, sig) ? 'ed25519' : null;
   if (verify('sha256', message, { key: key.object, dsaEncoding: 'der' }, sig)) return 'der';
   return sig.length === 64 && verify('sha256', message, { key: key.object, dsaEncoding: 'ieee-p1363' }, sig) ? 'raw' : null;
+}
+
+/** verifyWith on the thread pool. */
+async function verifyWithAsync(key: ReadyKey, message: Buffer, sig: Buffer): Promise<SignatureEncoding | null> {
+  if (key.algorithm === 'ed25519') return (await verifyOffThread(null, message, key.object, sig)) ? 'ed25519' : null;
+  if (await verifyOffThread('sha256', message, { key: key.object, dsaEncoding: 'der' }, sig)) return 'der';
+  return sig.length === 64 && (await verifyOffThread('sha256', message, { key: key.object, dsaEncoding: 'ieee-p1363' }, sig)) ? 'raw' : null;
+}
+
+/** node:crypto's verify with a callback runs on the thread pool; a malformed signature is a "no", as in the synchronous form. */
+function verifyOffThread(algorithm: string | null, data: Buffer, key: KeyObject | { key: KeyObject; dsaEncoding: 'der' | 'ieee-p1363' }, sig: Buffer): Promise<boolean> {
+  return new Promise((resolve, reject) => {
+    try {
+      verify(algorithm, data, key, sig, (err, ok) => (err ? reject(err) : resolve(ok)));
+    } catch (err) {
+      reject(err);
+    }
+  });
 }
 
 /**

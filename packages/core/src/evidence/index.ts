@@ -13,6 +13,7 @@ export {
   rawToDer,
   signEnvelope,
   verifySignatures,
+  verifySignaturesAsync,
 } from './dsse.js';
 export type {
   DsseEnvelopeJson,

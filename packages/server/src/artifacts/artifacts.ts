@@ -22,6 +22,7 @@ import {
   unpinned,
   validateEmbedded,
   verifySignatures,
+  verifySignaturesAsync,
   type Entry,
   type EvidenceSignature,
   type Explanation,
@@ -93,6 +94,8 @@ export class Artifacts {
   readonly deployChecks: DeployChecks;
   #trust: TrustMaterial | undefined;
   readonly #untrustedCap: number;
+  /** Attaches in progress in this process, by artifact and envelope digest. */
+  readonly #attaching = new Map<string, Promise<{ evidence: StoredEvidence; created: boolean }>>();
 
   readonly #oci: OciDeps;
 
@@ -209,6 +212,24 @@ export class Artifacts {
     const artifact = await this.get(digest);
     assertMayActOn(actor.principal, artifact);
     const envelopeDigest = sha256(raw);
+    // The same bytes already on their way in (a retrying client, two CI jobs): one attach stores
+    // them and the other answers with that item, as for bytes attached before.
+    const key = `${digest} ${envelopeDigest}`;
+    const inFlight = this.#attaching.get(key);
+    if (inFlight) {
+      const first = await inFlight.catch(() => null);
+      if (first) return { evidence: first.evidence, created: false };
+    }
+    const attempt = this.#attach(digest, raw, envelopeDigest, actor);
+    this.#attaching.set(key, attempt);
+    try {
+      return await attempt;
+    } finally {
+      if (this.#attaching.get(key) === attempt) this.#attaching.delete(key);
+    }
+  }
+
+  async #attach(digest: string, raw: Buffer, envelopeDigest: string, actor: Actor): Promise<{ evidence: StoredEvidence; created: boolean }> {
     const existing = await artifactStore.evidenceByEnvelope(this.#db, digest, envelopeDigest);
     // The same bytes again: idempotent, unless they were not trusted when attached (e.g. the
     // signer's real key was registered, or the signer re-enabled, since): then they are re-verified.
@@ -248,7 +269,8 @@ export class Artifacts {
       if (issues.length) throw new CharterError('INVALID_EVIDENCE', `the predicate does not satisfy evidence type ${evidenceType.id}: ${issues.map((i) => `${i.pointer} ${i.detail}`).join('; ')}`, { errors: issues });
     }
     const typeRef = formatRef('evidence-type', evidenceType.id);
-    const results = verifySignatures(envelope, trust.keys);
+    // On the thread pool: concurrent attaches verify on the other core while this one commits.
+    const results = await verifySignaturesAsync(envelope, trust.keys);
     const signers: EvidenceSignature[] = trust.judge(results, typeRef);
     // What any DSSE verifier can check (DESIGN §6): kept beside the bytes as received.
     const canonical = canonicalDsse(envelope, results);
@@ -256,7 +278,7 @@ export class Artifacts {
     const trusted = signers.some((s) => s.reason === 'verified');
     const reasons = signers.filter((s) => s.reason !== 'verified').map((s) => describeSignature(s, evidenceType.id));
     if (existing && !trusted) return { evidence: existing, created: false };
-    const { value } = await this.#registry.mutate(actor, ACTIONS.evidenceAttach, async (trx, at, auditIndex) => {
+    const stored = this.#registry.mutate(actor, ACTIONS.evidenceAttach, async (trx, at, auditIndex, later) => {
       if (existing) await artifactStore.deleteEvidence(trx, existing.id);
       // Untrusted evidence is kept with its reason but never counts; anyone who may attach could
       // otherwise pile it up without bound. Counted inside the transaction, so racers cannot pass together.
@@ -279,13 +301,27 @@ export class Artifacts {
         envelope_digest: envelopeDigest,
         audit_index: auditIndex,
       };
-      await artifactStore.insertEvidence(trx, evidence, raw.toString('utf8'), canonicalText);
+      // New trusted evidence is read by nothing else in its batch (the untrusted cap counts only
+      // untrusted items): written with the batch's other new evidence in one insert.
+      if (trusted && !existing) later.insert('evidence', artifactStore.evidenceRow(evidence, raw.toString('utf8'), canonicalText));
+      else await artifactStore.insertEvidence(trx, evidence, raw.toString('utf8'), canonicalText);
       return {
         value: evidence,
         subject: [digest, evidence.id, envelopeDigest],
         details: { evidence: evidence.id, artifact: digest, evidence_type: typeRef, envelope_digest: envelopeDigest, canonical_digest: canonicalText === null ? null : sha256(canonicalText), trusted, reverified: existing !== undefined, signers: signers.map((s) => ({ signer: s.signer, verified: s.verified, reason: s.reason })) },
       };
     });
+    let value: StoredEvidence;
+    try {
+      ({ value } = await stored);
+    } catch (err) {
+      // Another replica stored the same bytes between our look and our write (the database's
+      // unique key on artifact and envelope digest refused ours): answer with its item.
+      if (err instanceof CharterError || existing) throw err;
+      const theirs = await artifactStore.evidenceByEnvelope(this.#db, digest, envelopeDigest);
+      if (!theirs || theirs.trusted !== trusted) throw err;
+      return { evidence: theirs, created: false };
+    }
     this.deployChecks.invalidate(digest);
     return { evidence: value, created: existing === undefined };
   }

@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { signEnvelope } from '@charter/core';
+import { RegistryClient } from '../oci/client.js';
 import type { RunningServer } from '../server.js';
+import { Artifacts } from './artifacts.js';
 import { testEngines, type TestDatabase } from '../testing/engines.js';
 import { adminToken, call, token } from '../testing/http.js';
 import { startTestServer } from '../testing/server.js';
@@ -100,6 +102,27 @@ for (const engine of testEngines()) {
       assert.equal(r.status, 422, r.text.slice(0, 300));
       assert.match(r.json.errors[0].pointer, /\/payload\/predicate(\/a)+$/, r.text.slice(0, 500));
       assert.equal((await call(server, 'GET', '/healthz')).status, 200);
+    });
+
+    it('stores the same envelope once when it arrives many times at once: one 201, the rest 200 with that item, one audit event', async () => {
+      const envelope = attest(releaseCi, digest, SLSA, { buildDefinition: { n: 'racing' } });
+      const before = await server.registry.audit.size();
+      const answers = await Promise.all(Array.from({ length: 8 }, () => attach(envelope)));
+      assert.deepEqual(answers.map((r) => r.status).sort(), [200, 200, 200, 200, 200, 200, 200, 201], answers.map((r) => r.text).join('\n'));
+      assert.equal(new Set(answers.map((r) => r.json.id)).size, 1);
+      assert.equal((await server.registry.audit.size()) - before, 1);
+    });
+
+    it('answers with the stored item when another replica stored the same bytes between its look and its write', async () => {
+      // Two use-case instances over one database, as two replicas are: neither knows what the other has in flight.
+      const other = new Artifacts(server.registry, { client: new RegistryClient({ insecure: [] }), attestationKey: server.artifacts.attestationKey, serviceUrl: () => '' });
+      const actor = { principal: { name: 'gpuaas-ci', product: 'gpuaas', admin: false }, requestId: null };
+      for (let i = 0; i < 5; i++) {
+        const raw = Buffer.from(attest(releaseCi, digest, SLSA, { buildDefinition: { n: `replicas-${i}` } }));
+        const [a, b] = await Promise.all([server.artifacts.attach(digest, raw, actor), other.attach(digest, raw, actor)]);
+        assert.equal(a.evidence.id, b.evidence.id);
+        assert.deepEqual([a.created, b.created].sort(), [false, true]);
+      }
     });
   });
 }

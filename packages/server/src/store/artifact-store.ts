@@ -1,5 +1,5 @@
 import type { Approval, Evidence, EvidenceSignature, ProofDecision } from '@charter/core';
-import type { Kysely, Selectable, Transaction } from 'kysely';
+import type { Insertable, Kysely, Selectable, Transaction } from 'kysely';
 import type { Database } from './schema.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
@@ -111,25 +111,27 @@ export const artifactStore = {
   },
 
   async insertEvidence(db: Db, e: StoredEvidence, envelope: string, canonical: string | null = null): Promise<void> {
-    await db
-      .insertInto('evidence')
-      .values({
-        id: e.id,
-        artifact: e.artifact,
-        evidence_type: e.evidence_type,
-        predicate_type: e.predicate_type,
-        envelope,
-        canonical_envelope: canonical,
-        envelope_digest: e.envelope_digest,
-        statement: JSON.stringify(e.statement),
-        signers: JSON.stringify(e.signers),
-        trusted: e.trusted ? 1 : 0,
-        reasons: JSON.stringify(e.reasons),
-        attached_by: e.attached_by,
-        attached_at: e.attached_at,
-        audit_index: e.audit_index,
-      })
-      .execute();
+    await db.insertInto('evidence').values(artifactStore.evidenceRow(e, envelope, canonical)).execute();
+  },
+
+  /** The row of an evidence item (for a batch's deferred insert). */
+  evidenceRow(e: StoredEvidence, envelope: string, canonical: string | null): Insertable<Database['evidence']> {
+    return {
+      id: e.id,
+      artifact: e.artifact,
+      evidence_type: e.evidence_type,
+      predicate_type: e.predicate_type,
+      envelope,
+      canonical_envelope: canonical,
+      envelope_digest: e.envelope_digest,
+      statement: JSON.stringify(e.statement),
+      signers: JSON.stringify(e.signers),
+      trusted: e.trusted ? 1 : 0,
+      reasons: JSON.stringify(e.reasons),
+      attached_by: e.attached_by,
+      attached_at: e.attached_at,
+      audit_index: e.audit_index,
+    };
   },
 
   /** Only to replace an item whose signatures were re-verified (same id, same bytes, new audit event). */
