@@ -9,6 +9,7 @@ export const Digest = Type.String({ pattern: DIGEST_PATTERN, description: 'sha25
 export const DigestParams = Type.Object({ digest: Digest });
 export const StageName = Type.String({ pattern: '^[a-z][a-z0-9_]*$', maxLength: 64, description: 'a stage of the artifact type, e.g. staging, prod' });
 export const EvidenceId = Type.String({ pattern: '^ev_[0-9a-f]{20}$' });
+export const EvidenceItemParams = Type.Object({ digest: Digest, id: EvidenceId });
 
 /** Media types the evidence route reads (kept byte for byte). */
 export const EVIDENCE_MEDIA_TYPES = ['application/json', 'application/vnd.in-toto+json', 'application/vnd.dev.sigstore.bundle+json', 'application/vnd.dev.sigstore.bundle.v0.3+json'] as const;

@@ -4,6 +4,7 @@ import { Nullable } from './common.js';
 /** The tamper-evident audit log (DESIGN §7). */
 
 export const AuditIndex = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
+export const AuditEventParams = Type.Object({ index: AuditIndex });
 export const TreeSize = Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER });
 
 export const AuditEventSchema = Type.Object({

@@ -12,9 +12,10 @@ export const ChangeSetParams = Type.Object({ id: ChangeSetId });
 
 /**
  * The submitted change set. Core owns this schema because core validates it (every problem at
- * once, with pointers); the API documents the same object.
+ * once, with pointers); the API documents the same object, and `x-validated-by: core` tells the
+ * server not to validate it a second time on the way in.
  */
-export const ChangeSetInputSchema = Type.Unsafe<ChangeSetInput>({ ...changeSetInputSchema, $schema: undefined });
+export const ChangeSetInputSchema = Type.Unsafe<ChangeSetInput>({ ...changeSetInputSchema, $schema: undefined, 'x-validated-by': 'core' });
 
 export const SubmitQuery = Type.Object({ dry_run: Type.Optional(Type.Boolean({ description: 'validate and plan; store nothing' })) }, { additionalProperties: false });
 
@@ -69,4 +70,6 @@ export const ChangeSetListQuery = Type.Object({
 export const ChangeSetList = listOf(ChangeSetSchema);
 
 export const ApproveChangeSetBody = Type.Object({ comment: Type.Optional(Type.String({ maxLength: 2000 })) }, { additionalProperties: false });
+/** The approve body may be left out altogether. */
+export const ApproveChangeSetOptionalBody = Type.Optional(ApproveChangeSetBody);
 export const RejectChangeSetBody = Type.Object({ reason: Type.String({ minLength: 1, maxLength: 2000 }) }, { additionalProperties: false });

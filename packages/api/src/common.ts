@@ -14,8 +14,3 @@ export function listOf<T extends TSchema>(item: T, opts: { description?: string 
     opts,
   );
 }
-
-/** A response body that is a success, with its media type and description. */
-export function content<T extends TSchema>(schema: T, mediaType = 'application/json', description = 'OK') {
-  return { description, content: { [mediaType]: { schema } } };
-}

@@ -22,6 +22,7 @@
  *   title in the server's total table (server/src/http/problem.ts) and a line in docs/errors.md.
  */
 export * from './common.js';
+export * from './responses.js';
 export * from './problem.js';
 export * from './security.js';
 export * from './schemas.js';

@@ -1,3 +1,4 @@
+import { PACKAGE_ROOT } from './package-root.js';
 import type { FastifyInstance } from 'fastify';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -16,7 +17,7 @@ import { RegistryClient } from './oci/client.js';
 import { migrateToLatest } from './store/migrations.js';
 import { REGISTRY_CHANNEL } from './store/registry-store.js';
 
-export const VERSION: string = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+export const VERSION: string = (JSON.parse(readFileSync(new URL('package.json', PACKAGE_ROOT), 'utf8')) as { version: string }).version;
 
 export interface RunningServer {
   app: FastifyInstance;

@@ -7,8 +7,7 @@ import type { ReleaseProofs } from '../artifacts/proof.js';
 import type { EvidencePosition } from '../artifacts/artifacts.js';
 import { actorOf } from './governance-routes.js';
 import { problem, sendProblem } from './problem.js';
-import { DiscoverBody, AttestationKeySchema, CopyFailedSchema, DiscoverResultSchema, VsaEnvelopeSchema, VsaQuery, ApprovalBody, ApprovalList, ApprovalSchema, ArtifactList, ArtifactListQuery, ArtifactSchema, BEARER, DecisionList, DecisionSchema, DeployCheckBody, DeployCheckSchema, DigestParams, EnvelopeSchema, EVIDENCE_MEDIA_TYPES, EvidenceId, EvidenceList, EvidenceListQuery, EvidenceRequestBody, EvidenceSchema, ExplanationSchema, problemResponse, PromotionBody, PromotionDeniedSchema, ProofQuery, PUBLIC_READ, READ_PROBLEMS, RegisterArtifactBody, ReleaseProofSchema, responses } from '@charter/api';
-import { Type } from 'typebox';
+import { DiscoverBody, AttestationKeySchema, CopyFailedSchema, DiscoverResultSchema, VsaEnvelopeSchema, VsaQuery, ApprovalBody, ApprovalList, ApprovalSchema, ArtifactList, ArtifactListQuery, ArtifactSchema, BEARER, DecisionList, DecisionSchema, DeployCheckBody, DeployCheckSchema, DigestParams, EnvelopeSchema, EVIDENCE_MEDIA_TYPES, EvidenceList, EvidenceListQuery, EvidenceRequestBody, EvidenceSchema, ExplanationSchema, problemResponse, PromotionBody, PromotionDeniedSchema, ProofQuery, PUBLIC_READ, READ_PROBLEMS, RegisterArtifactBody, ReleaseProofSchema, responses, EvidenceItemParams } from '@charter/api';
 
 /** An opaque position in an artifact's evidence list: base64url of [attached_at, id]. */
 function evidenceCursor(e: EvidencePosition): string {
@@ -122,7 +121,7 @@ export function artifactRoutes(fastify: FastifyInstance, deps: { auth: Auth; art
 
   app.get('/v1/artifacts/:digest/evidence/:id/envelope', {
     preHandler: reads,
-    schema: { operationId: 'getEvidenceEnvelope', tags: ['artifacts'], summary: 'The envelope exactly as it was attached', security: PUBLIC_READ, params: Type.Object({ digest: DigestParams.properties.digest, id: EvidenceId }), response: responses({ 200: EnvelopeSchema }, [400, ...READ_PROBLEMS, 404]) },
+    schema: { operationId: 'getEvidenceEnvelope', tags: ['artifacts'], summary: 'The envelope exactly as it was attached', security: PUBLIC_READ, params: EvidenceItemParams, response: responses({ 200: EnvelopeSchema }, [400, ...READ_PROBLEMS, 404]) },
     handler: async (req, reply) => reply.type('application/json').send(await artifacts.envelope(req.params.digest, req.params.id)),
   });
 

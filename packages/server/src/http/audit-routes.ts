@@ -1,8 +1,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { CharterError, SCOPES } from '@charter/core';
 import type { FastifyInstance } from 'fastify';
-import { AuditEventSchema, AuditIndex, AuditList, AuditListQuery, BEARER, CheckpointSchema, ConsistencyProofSchema, ConsistencyQuery, content, InclusionProofSchema, InclusionQuery, LogKeySchema, PUBLIC_READ, READ_PROBLEMS, responses } from '@charter/api';
-import { Type } from 'typebox';
+import { AuditEventSchema, AuditList, AuditListQuery, BEARER, CheckpointSchema, ConsistencyProofSchema, ConsistencyQuery, content, InclusionProofSchema, InclusionQuery, LogKeySchema, PUBLIC_READ, READ_PROBLEMS, responses, AuditEventParams } from '@charter/api';
 import type { Auth } from '../auth/auth.js';
 import type { AuditLog } from '../audit/audit-log.js';
 
@@ -32,7 +31,7 @@ export function auditRoutes(fastify: FastifyInstance, deps: { auth: Auth; audit:
 
   app.get('/v1/audit/:index', {
     preHandler: auth.require(SCOPES.auditRead),
-    schema: { operationId: 'getAuditEvent', tags: ['audit'], summary: 'One audit event', security: BEARER, params: Type.Object({ index: AuditIndex }), response: responses({ 200: AuditEventSchema }, [400, 401, 403, 404]) },
+    schema: { operationId: 'getAuditEvent', tags: ['audit'], summary: 'One audit event', security: BEARER, params: AuditEventParams, response: responses({ 200: AuditEventSchema }, [400, 401, 403, 404]) },
     handler: async (req) => {
       const e = await audit.event(req.params.index);
       if (!e) throw new CharterError('NOT_FOUND', `no audit event ${req.params.index}`);

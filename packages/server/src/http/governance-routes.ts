@@ -1,8 +1,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { CharterError, SCOPES } from '@charter/core';
-import { ApproveChangeSetBody, BEARER, ChangeSetInputSchema, ChangeSetList, ChangeSetListQuery, ChangeSetParams, ChangeSetSchema, CreatedTokenSchema, CreateTokenBody, DryRunSchema, PUBLIC_READ, READ_PROBLEMS, RejectChangeSetBody, responses, SubmitQuery, TokenList, TokenParams, TokenSchema } from '@charter/api';
+import { BEARER, ChangeSetInputSchema, ChangeSetList, ChangeSetListQuery, ChangeSetParams, ChangeSetSchema, CreatedTokenSchema, CreateTokenBody, DryRunSchema, PUBLIC_READ, READ_PROBLEMS, RejectChangeSetBody, responses, SubmitQuery, TokenList, TokenParams, TokenSchema, ApproveChangeSetOptionalBody } from '@charter/api';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { Type } from 'typebox';
 import type { Auth } from '../auth/auth.js';
 import type { TokenService } from '../auth/token-service.js';
 import type { ChangeSets } from '../registry/changesets.js';
@@ -68,12 +67,10 @@ export function governanceRoutes(fastify: FastifyInstance, deps: { auth: Auth; t
       operationId: 'submitChangeSet',
       security: BEARER,
       querystring: SubmitQuery,
-      // Validated in core (every problem at once, with pointers); documented here.
+      // Validated once, in core (every problem at once, with pointers); documented here.
       body: ChangeSetInputSchema,
       response: responses({ 200: DryRunSchema, 201: ChangeSetSchema }, [400, 401, 403, 409, 413, 415, 422]),
     },
-    // The body schema above documents the shape; core validates it so all problems are reported together.
-    attachValidation: true,
     handler: async (req, reply) => {
       const { changeset, plan } = await changesets.submit(req.body, actorOf(req), req.query.dry_run === true);
       if (!changeset) return reply.code(200).send({ dry_run: true, plan: plan.changes, errors: [] });
@@ -114,7 +111,7 @@ export function governanceRoutes(fastify: FastifyInstance, deps: { auth: Auth; t
       operationId: 'approveChangeSet',
       security: BEARER,
       params: ChangeSetParams,
-      body: Type.Optional(ApproveChangeSetBody),
+      body: ApproveChangeSetOptionalBody,
       response: responses({ 200: ChangeSetSchema }, [400, 401, 403, 404, 409, 413, 415]),
     },
     handler: async (req) => changesets.approve(req.params.id, actorOf(req), req.body?.comment),

@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CharterError, operationsFor, type Operation, type Plan, type Principal } from '@charter/core';
+import { PACKAGE_ROOT } from '../package-root.js';
 import { entryFilesIn, readEntryFiles, type FileProblem } from '@charter/sdk/entry-files';
 import { registryStore } from '../store/registry-store.js';
 import { ACTIONS, type AppliedChangeSet, type Registry } from './registry.js';
@@ -11,8 +12,8 @@ import { ACTIONS, type AppliedChangeSet, type Registry } from './registry.js';
 export const SEED_PRINCIPAL: Principal = { name: 'seed', product: null, admin: true };
 
 export function defaultSeedDir(): string {
-  // packages/server/dist/registry/seed.js → repository root /seed
-  return fileURLToPath(new URL('../../../../seed', import.meta.url));
+  // packages/server/ → the repository's seed/
+  return fileURLToPath(new URL('../../seed', PACKAGE_ROOT));
 }
 
 export interface SeedPlan {
