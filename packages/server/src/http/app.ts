@@ -142,8 +142,22 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     schemaController: { compilersFactory: { buildSerializer: lazySerializers } },
     // What Fastify answers on its own (bad percent-encoding, an over-long parameter, broken
     // HTTP, header overflow) is a problem with a code from the catalogue too.
+    // Fastify's own 503 while closing is not a problem document; ours (below) is.
+    return503OnClosing: false,
     frameworkErrors: (err, _req, reply) => sendProblem(reply, frameworkProblem(err) ?? problem('MALFORMED_REQUEST', err.message)),
     clientErrorHandler,
+  });
+
+  // A request that arrives on a kept-alive connection while the server shuts down is refused
+  // with a problem (503 UNAVAILABLE, Connection: close): a client retries on another replica.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onRequest', async (_req, reply) => {
+    if (!closing) return;
+    reply.header('connection', 'close');
+    return sendProblem(reply, problem('UNAVAILABLE', 'this server is shutting down; retry the request (on another replica)'));
   });
 
   // Every answer says what it is and nothing may sniff it into something else.
@@ -156,8 +170,9 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     if (route.url.includes(':') && response && !route.schema?.hide) response[414] ??= problemResponse(414);
   });
 
-  // A body schema marked `x-validated-by: core` documents bytes that core parses and verifies as
-  // sent (evidence envelopes); validating a parsed copy here would only disagree with core.
+  // A body schema marked `x-validated-by: core` is validated by core alone: evidence envelopes
+  // (bytes core parses and verifies as sent; a parsed copy validated here could only disagree)
+  // and change sets (core reports every problem at once, with pointers).
   // The others compile on a route's first request, not at start: most routes of a process never see one.
   // Parameters are guarded at the edge: numbers in plain decimal, integers within the safe range.
   app.setValidatorCompiler(({ schema, httpPart }) => {
