@@ -52,7 +52,7 @@ await registry.apply({ title: 'key', operations: [
   { op: 'update', family: 'signer', id: 'platform.release_ci', expected_revision: signer.revision, set: { spec: { ...signer.spec, public_key: key.publicKey.export({ type: 'spki', format: 'pem' }).toString() } } },
   { op: 'transition', family: 'signer', id: 'platform.release_ci', expected_revision: signer.revision, to: 'active' },
 ] }, admin.principal, { approvers: ['bench'] });
-const artifacts = artifactsFor(registry, dir);
+const artifacts = artifactsFor(opened, dir);
 const ci = { principal: { name: 'ci', product: 'gpuaas', admin: false }, requestId: null };
 const releaser = { principal: { name: 'release-bot', product: null, admin: true }, requestId: null };
 const digests = [];

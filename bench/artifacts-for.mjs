@@ -11,6 +11,7 @@ export function ociDepsFor(dir) {
   return { client: new RegistryClient({ insecure: [] }), attestationKey: loadOrCreateAttestationKey(join(dir, 'attestation-key.pem')), serviceUrl: () => 'http://127.0.0.1' };
 }
 
-export function artifactsFor(registry, dir, opts = {}) {
-  return new Artifacts(registry, ociDepsFor(dir), opts);
+/** `opened`: what server.openRegistry returned (its registry, and the database the use case is given). */
+export function artifactsFor(opened, dir, opts = {}) {
+  return new Artifacts(opened.registry, opened.handle.db, ociDepsFor(dir), opts);
 }

@@ -44,7 +44,7 @@ console.log(`sha256 of a ${sample.length}-byte event: ${fmt(out.sha256_per_s)}/s
 // 2. Appends with their mutation: TokenService.create = insert the token + append its event, one transaction.
 {
   const opened = await server.openRegistry({ dataDir: join(dir, 'appends'), databaseUrl: undefined, seed: true, seedDir: undefined });
-  const tokens = new server.TokenService(opened.registry);
+  const tokens = new server.TokenService(opened.registry, opened.handle.db);
   const actor = { principal: { name: 'bench', product: null, admin: true }, requestId: null };
   for (let i = 0; i < 50; i++) await tokens.create({ principal: `warm-${i}`, scopes: ['scope:platform.registry.propose'] }, actor);
   t0 = performance.now();

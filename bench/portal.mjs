@@ -60,7 +60,7 @@ await registry.apply({ title: 'key', operations: [
   { op: 'update', family: 'signer', id: 'platform.release_ci', expected_revision: signer.revision, set: { spec: { ...signer.spec, public_key: pem } } },
   { op: 'transition', family: 'signer', id: 'platform.release_ci', expected_revision: signer.revision, to: 'active' },
 ] }, admin.principal, { approvers: ['bench'] });
-const artifacts = artifactsFor(registry, dir);
+const artifacts = artifactsFor(opened, dir);
 const ci = { principal: { name: 'ci', product: 'gpuaas', admin: false }, requestId: null };
 const digestOf = (i) => 'sha256:' + createHash('sha256').update(`bench artifact ${i}`).digest('hex');
 const first = digestOf(0);
@@ -73,7 +73,7 @@ for (let i = 0; i < EVIDENCE; i++) {
   if (!r.evidence.trusted) throw new Error('bench evidence must verify');
 }
 await artifacts.promote(first, 'dev', ci);
-const db = registry.db;
+const db = opened.handle.db;
 const [artifactRow] = await db.selectFrom('artifacts').selectAll().where('digest', '=', first).execute();
 const evidenceRows = await db.selectFrom('evidence').selectAll().where('artifact', '=', first).execute();
 const decisionRows = await db.selectFrom('decisions').selectAll().where('artifact', '=', first).execute();
@@ -88,9 +88,9 @@ await db.transaction().execute(async (trx) => {
 console.log(`  artifacts: ${ARTIFACTS} × ${EVIDENCE} evidence in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
 // An open change set to review, and a signed-in auditor.
-const cs = await new server.ChangeSets(registry).submit({ title: 'bench review', operations: [{ op: 'update', family: 'scope', id: 'gpuaas.bench.s00001', expected_revision: 1, set: { title: 'Bench scope 00001, clearer' } }] }, ci, false);
-const created = await new server.TokenService(registry).create({ principal: 'bench-auditor', scopes: ['scope:platform.audit.read', 'scope:platform.registry.approve'] }, admin);
-const app = await server.buildApp({ registry, engine: 'sqlite', version: 'bench', artifacts, oci: ociDepsFor(dir) });
+const cs = await new server.ChangeSets(registry, db).submit({ title: 'bench review', operations: [{ op: 'update', family: 'scope', id: 'gpuaas.bench.s00001', expected_revision: 1, set: { title: 'Bench scope 00001, clearer' } }] }, ci, false);
+const created = await new server.TokenService(registry, db).create({ principal: 'bench-auditor', scopes: ['scope:platform.audit.read', 'scope:platform.registry.approve'] }, admin);
+const app = await server.buildApp({ registry, db, engine: 'sqlite', version: 'bench', artifacts, oci: ociDepsFor(dir) });
 await app.ready();
 const form = await app.inject({ method: 'GET', url: '/ui/login' });
 const loginCookie = form.headers['set-cookie'].split(';')[0];

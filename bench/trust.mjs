@@ -60,7 +60,7 @@ await registry.apply({ title: 'key', operations: [
   { op: 'update', family: 'signer', id: 'platform.release_ci', expected_revision: signer.revision, set: { spec: { ...signer.spec, public_key: pem } } },
   { op: 'transition', family: 'signer', id: 'platform.release_ci', expected_revision: signer.revision, to: 'active' },
 ] }, admin.principal, { approvers: ['bench'] });
-const artifacts = artifactsFor(registry, dir);
+const artifacts = artifactsFor(opened, dir);
 await artifacts.register({ digest, artifact_type: 'gpuaas.runtime_bundle', product: 'gpuaas', name: 'bench', version: '1.0.0' }, ci);
 
 // 2. Attach: 50 to warm up (they are also the 50 items explain reads), then N measured on a second artifact.

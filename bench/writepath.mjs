@@ -64,7 +64,7 @@ const actor = { principal: { name: 'bench', product: null, admin: true }, reques
 const SCOPE = 'scope:platform.registry.propose';
 
 async function tokenRun(opened) {
-  const tokens = new server.TokenService(opened.registry);
+  const tokens = new server.TokenService(opened.registry, opened.handle.db);
   for (let i = 0; i < 50; i++) await tokens.create({ principal: `warm-${i}`, scopes: [SCOPE] }, actor);
   const before = { ...opened.registry.writeStats };
   const r = await load(WRITERS, SECONDS, (w, i) => tokens.create({ principal: `bench-${w}-${i}`, scopes: [SCOPE] }, actor));
@@ -172,7 +172,7 @@ if (run('attach')) {
     { op: 'update', family: 'signer', id: 'platform.release_ci', expected_revision: signer.revision, set: { spec: { ...signer.spec, public_key: pem } } },
     { op: 'transition', family: 'signer', id: 'platform.release_ci', expected_revision: signer.revision, to: 'active' },
   ] }, actor.principal, { approvers: ['bench'] });
-  const artifacts = artifactsFor(registry, dir);
+  const artifacts = artifactsFor(opened, dir);
   await artifacts.register({ digest, artifact_type: 'gpuaas.runtime_bundle', product: 'gpuaas', name: 'bench', version: '1.0.0' }, ci);
   // Every attach in the run is of new bytes (the same bytes again are answered without a write):
   // enough envelopes for twice the one-core verify rate over the run, signed beforehand.

@@ -3,6 +3,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { Registry } from './registry/registry.js';
 
 // Runs from packages/server/dist; reads the TypeScript sources beside it.
 const PACKAGES = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -67,5 +68,18 @@ describe('layering: who may reach the database', () => {
       if (/\b(selectFrom|insertInto|updateTable|deleteFrom)\(/.test(readFileSync(file, 'utf8'))) bad.push(`${relative(PACKAGES, file)} builds SQL`);
     }
     assert.deepEqual(bad, []);
+  });
+
+  it('no module outside store/ and registry/registry.ts reaches the database through the Registry', () => {
+    // Registry owns the catalog and the write path; every service is given the database explicitly.
+    const bad: string[] = [];
+    const files = sources(SERVER);
+    assert.ok(files.length > 30, 'found the server sources');
+    for (const file of files) {
+      if (file.startsWith(STORE + '/') || file === join(SERVER, 'registry/registry.ts')) continue;
+      if (/\bregistry\??\.db\b/.test(readFileSync(file, 'utf8'))) bad.push(`${relative(PACKAGES, file)} asks the Registry for the database`);
+    }
+    assert.deepEqual(bad, []);
+    assert.equal('db' in Registry.prototype, false, 'Registry hands out no database handle');
   });
 });

@@ -43,7 +43,7 @@ export async function openRegistry(config: Pick<ServerConfig, 'dataDir' | 'datab
     const logKey = loadOrCreateLogKey(config.logKeyFile ?? join(config.dataDir, 'log-key.pem'));
     const registry = new Registry(handle, logKey, clock);
     await registry.load();
-    const seeded = config.seed ? await applySeed(registry, { seedDir: config.seedDir, only: 'create' }) : null;
+    const seeded = config.seed ? await applySeed(registry, handle.db, { seedDir: config.seedDir, only: 'create' }) : null;
     return { handle, registry, migrations, seeded };
   } catch (err) {
     await handle.close();
@@ -62,7 +62,7 @@ export async function startServer(config: ServerConfig, opts: { clock?: () => Da
   const { handle, registry, migrations, seeded } = await openRegistry(config, opts.clock);
   if (migrations.applied.length) log(`migrated ${handle.engine} database: ${migrations.applied.join(', ')}`);
   if (seeded) log(`seed loaded: ${seeded.plan.changes.length} entries (change set ${seeded.changeset.id}, sequence ${seeded.changeset.sequence})`);
-  const adminToken = await new TokenService(registry).bootstrapAdmin(config.dataDir).catch((err: unknown) => {
+  const adminToken = await new TokenService(registry, handle.db).bootstrapAdmin(config.dataDir).catch((err: unknown) => {
     log(`no admin token created: ${err instanceof Error ? err.message : String(err)}`);
     return null;
   });
@@ -76,9 +76,10 @@ export async function startServer(config: ServerConfig, opts: { clock?: () => Da
     serviceUrl: () => serviceUrl,
     evidenceLimit: config.evidenceLimit,
   };
-  const artifacts = new Artifacts(registry, oci, { untrustedPerArtifact: config.untrustedEvidencePerArtifact });
+  const artifacts = new Artifacts(registry, handle.db, oci, { untrustedPerArtifact: config.untrustedEvidencePerArtifact });
   const app = await buildApp({
     registry,
+    db: handle.db,
     engine: handle.engine,
     version: VERSION,
     privateReads: config.privateReads,

@@ -152,7 +152,7 @@ export function serverCommands(program: Command, setExit: (code: number) => void
     const { openRegistry, applySeed } = await server();
     const { handle, registry } = await openRegistry({ ...cfg, seed: false });
     try {
-      const applied = await applySeed(registry, cfg.seedDir ? { seedDir: cfg.seedDir } : {});
+      const applied = await applySeed(registry, handle.db, cfg.seedDir ? { seedDir: cfg.seedDir } : {});
       if (o.json) printJson(o, applied ? { changeset: applied.changeset.id, sequence: applied.changeset.sequence, changes: applied.plan.changes.length } : { changes: 0 });
       else o.out(applied ? `applied ${applied.plan.changes.length} change(s) as ${applied.changeset.id} at sequence ${applied.changeset.sequence}` : 'no changes: the registry matches the seed');
       setExit(EXIT.yes);

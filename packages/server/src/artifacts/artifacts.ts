@@ -28,9 +28,11 @@ import {
   type Explanation,
   type TrustMaterial,
 } from '@charter/core';
+import type { Kysely } from 'kysely';
 import { ACTIONS, type Actor, type Registry } from '../registry/registry.js';
 import { copyManifest, copyReferrers, digestOf, discoverEnvelopes, MEDIA, parseImageRef, parseRepository, resolveImage, RegistryClient, type Descriptor, type Repo } from '../oci/index.js';
 import { artifactStore, type Artifact, type ArtifactImage, type Decision, type EvidencePosition, type EvidenceSummary, type StoredApproval, type StoredEvidence } from '../store/artifact-store.js';
+import type { Database } from '../store/schema.js';
 export type { Artifact, ArtifactImage, Decision, EvidencePosition, StoredApproval, StoredEvidence } from '../store/artifact-store.js';
 import { policyDigest, sha256hex, signVsa, vsaStatement, type AttestationKey } from './vsa.js';
 import { DeployChecks, loadState, stageInput, type ArtifactState, type DeployCheck } from './deploy-check.js';
@@ -90,6 +92,7 @@ function typeId(ref: string): string {
  */
 export class Artifacts {
   readonly #registry: Registry;
+  readonly #db: Kysely<Database>;
   /** The deploy-check decision core; every write below invalidates the digest it touched. */
   readonly deployChecks: DeployChecks;
   #trust: TrustMaterial | undefined;
@@ -100,19 +103,16 @@ export class Artifacts {
   readonly #oci: OciDeps;
 
   /** `untrustedPerArtifact`: untrusted evidence items kept per artifact (default 20). */
-  constructor(registry: Registry, oci: OciDeps, opts: { untrustedPerArtifact?: number } = {}) {
+  constructor(registry: Registry, db: Kysely<Database>, oci: OciDeps, opts: { untrustedPerArtifact?: number } = {}) {
     this.#registry = registry;
+    this.#db = db;
     this.#oci = oci;
     this.#untrustedCap = opts.untrustedPerArtifact ?? 20;
-    this.deployChecks = new DeployChecks(registry);
+    this.deployChecks = new DeployChecks(registry, db);
   }
 
   get attestationKey(): AttestationKey {
     return this.#oci.attestationKey;
-  }
-
-  get #db() {
-    return this.#registry.db;
   }
 
   #now(): number {
@@ -391,7 +391,7 @@ export class Artifacts {
   }
 
   #state(digest: string): Promise<ArtifactState | null> {
-    return loadState(this.#registry, digest);
+    return loadState(this.#db, digest);
   }
 
   #input(state: ArtifactState, type: Entry) {

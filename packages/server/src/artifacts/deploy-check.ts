@@ -1,6 +1,8 @@
 import { checkStageTrust, readStages, trustHorizon, type Entry, type ExpiringEvidence, type StageInput } from '@charter/core';
+import type { Kysely } from 'kysely';
 import type { Registry } from '../registry/registry.js';
 import { artifactStore, type Artifact, type Decision, type StoredApproval, type StoredEvidence } from '../store/artifact-store.js';
+import type { Database } from '../store/schema.js';
 
 /** Everything policy needs about one artifact, loaded together. */
 export interface ArtifactState {
@@ -57,6 +59,7 @@ const ARTIFACT_ACTIONS = new Set([
  */
 export class DeployChecks {
   readonly #registry: Registry;
+  readonly #db: Kysely<Database>;
   readonly #cache = new Map<string, Cached>();
   readonly #loading = new Map<string, { generation: number; promise: Promise<Cached> }>();
   readonly #generations = new Map<string, number>();
@@ -66,8 +69,9 @@ export class DeployChecks {
   /** Counters for /metrics and tests. */
   readonly stats = { hits: 0, misses: 0, loads: 0 };
 
-  constructor(registry: Registry) {
+  constructor(registry: Registry, db: Kysely<Database>) {
     this.#registry = registry;
+    this.#db = db;
   }
 
   /** Forgets what is known about `digest` (after a write for it, on this or another replica). */
@@ -154,7 +158,7 @@ export class DeployChecks {
     if (inflight && inflight.generation === generation) return inflight.promise;
     const promise = (async () => {
       this.stats.loads++;
-      const state = await loadState(this.#registry, digest);
+      const state = await loadState(this.#db, digest);
       const entry: Cached = { generation, state, verdicts: new Map() };
       // Invalidated while loading: answer this caller (it asked before the write), keep nothing.
       if ((this.#generations.get(digest) ?? 0) === generation) {
@@ -204,10 +208,10 @@ export function counts(d: Decision): boolean {
   return d.outcome === 'promoted' && d.copy?.status !== 'failed';
 }
 
-export async function loadState(registry: Registry, digest: string): Promise<ArtifactState | null> {
-  const artifact = await artifactStore.artifact(registry.db, digest);
+export async function loadState(db: Kysely<Database>, digest: string): Promise<ArtifactState | null> {
+  const artifact = await artifactStore.artifact(db, digest);
   if (!artifact) return null;
-  const [evidence, approvals, decisions] = await Promise.all([artifactStore.evidenceForPolicy(registry.db, digest), artifactStore.approvals(registry.db, digest), artifactStore.decisions(registry.db, digest)]);
+  const [evidence, approvals, decisions] = await Promise.all([artifactStore.evidenceForPolicy(db, digest), artifactStore.approvals(db, digest), artifactStore.decisions(db, digest)]);
   return { artifact, evidence, approvals, decisions };
 }
 

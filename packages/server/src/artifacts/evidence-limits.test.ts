@@ -115,7 +115,7 @@ for (const engine of testEngines()) {
 
     it('answers with the stored item when another replica stored the same bytes between its look and its write', async () => {
       // Two use-case instances over one database, as two replicas are: neither knows what the other has in flight.
-      const other = new Artifacts(server.registry, { client: new RegistryClient({ insecure: [] }), attestationKey: server.artifacts.attestationKey, serviceUrl: () => '' });
+      const other = new Artifacts(server.registry, server.handle.db, { client: new RegistryClient({ insecure: [] }), attestationKey: server.artifacts.attestationKey, serviceUrl: () => '' });
       const actor = { principal: { name: 'gpuaas-ci', product: 'gpuaas', admin: false }, requestId: null };
       for (let i = 0; i < 5; i++) {
         const raw = Buffer.from(attest(releaseCi, digest, SLSA, { buildDefinition: { n: `replicas-${i}` } }));

@@ -1,8 +1,10 @@
 import { counts } from './artifacts.js';
 import { CharterError, proofSigningBytes, tryParseRef, type Entry, type ReleaseProof } from '@charter/core';
+import type { Kysely } from 'kysely';
 import { registryStore } from '../store/registry-store.js';
 import type { Registry } from '../registry/registry.js';
 import { artifactStore, type Decision } from '../store/artifact-store.js';
+import type { Database } from '../store/schema.js';
 import type { Artifacts } from './artifacts.js';
 
 /**
@@ -11,10 +13,12 @@ import type { Artifacts } from './artifacts.js';
  */
 export class ReleaseProofs {
   readonly #registry: Registry;
+  readonly #db: Kysely<Database>;
   readonly #artifacts: Artifacts;
 
-  constructor(registry: Registry, artifacts: Artifacts) {
+  constructor(registry: Registry, db: Kysely<Database>, artifacts: Artifacts) {
     this.#registry = registry;
+    this.#db = db;
     this.#artifacts = artifacts;
   }
 
@@ -25,7 +29,7 @@ export class ReleaseProofs {
     if (!decision) throw new CharterError('NOT_FOUND', `${digest} has not been promoted to ${stage}: there is nothing to prove`);
 
     // The earlier stages the decision relied on, each with its own promoted decision.
-    const type = await registryStore.revision(this.#registry.db, 'artifact-type', decision.policy.artifact_type, decision.policy.revision);
+    const type = await registryStore.revision(this.#db, 'artifact-type', decision.policy.artifact_type, decision.policy.revision);
     if (!type) throw new CharterError('UNAVAILABLE', `revision ${decision.policy.revision} of ${decision.policy.artifact_type} is missing`);
     const order = (type.entry.spec.stages as { name: string }[]).map((s) => s.name);
     const prior = order.slice(0, order.indexOf(stage)).map((s) => latestPromoted(s)).filter((d): d is Decision => d !== undefined && d.decided_at <= decision.decided_at);
@@ -38,14 +42,14 @@ export class ReleaseProofs {
     const approvals = state.approvals.filter((a) => a.audit_index < decision.audit_index);
     const canonical = await this.#artifacts.canonicalEnvelopes(logged);
     const evidence = logged.filter((e) => canonical.has(e.id));
-    const envelopes = await artifactStore.envelopes(this.#registry.db, evidence.map((e) => e.id));
+    const envelopes = await artifactStore.envelopes(this.#db, evidence.map((e) => e.id));
 
     const registry = new Map<string, Entry>();
     {
       for (const [ref, revision] of Object.entries(decision.policy.registry)) {
         const p = tryParseRef(ref);
         if (!p) continue;
-        const rev = await registryStore.revision(this.#registry.db, p.family, p.id, revision);
+        const rev = await registryStore.revision(this.#db, p.family, p.id, revision);
         if (rev) registry.set(`${ref}@${revision}`, rev.entry);
       }
     }

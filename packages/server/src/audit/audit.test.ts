@@ -138,7 +138,7 @@ for (const engine of testEngines()) {
     it('detects an event edited in the database, naming its index', async () => {
       const events = await allEvents();
       const victim = events[1];
-      await server.registry.db.updateTable('audit_events').set({ actor: 'mallory' }).where('idx', '=', victim.index).execute();
+      await server.handle.db.updateTable('audit_events').set({ actor: 'mallory' }).where('idx', '=', victim.index).execute();
       try {
         const verifier = new LogVerifier();
         for (const e of await allEvents()) verifier.add(e);
@@ -146,7 +146,7 @@ for (const engine of testEngines()) {
         assert.equal(result.ok, false);
         assert.equal(result.problem?.index, victim.index);
       } finally {
-        await server.registry.db.updateTable('audit_events').set({ actor: victim.actor }).where('idx', '=', victim.index).execute();
+        await server.handle.db.updateTable('audit_events').set({ actor: victim.actor }).where('idx', '=', victim.index).execute();
       }
     });
 

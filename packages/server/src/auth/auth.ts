@@ -1,6 +1,8 @@
 import { CharterError, effectiveScopes, principalOf, SCOPES, type Principal } from '@charter/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Kysely } from 'kysely';
 import type { Registry } from '../registry/registry.js';
+import type { Database } from '../store/schema.js';
 import { tokenStore, type TokenRecord } from '../store/token-store.js';
 
 /** Who is calling and what they may do, decided per request against the live registry. */
@@ -18,10 +20,12 @@ declare module 'fastify' {
 
 export class Auth {
   readonly #registry: Registry;
+  readonly #db: Kysely<Database>;
   readonly privateReads: boolean;
 
-  constructor(registry: Registry, opts: { privateReads: boolean }) {
+  constructor(registry: Registry, db: Kysely<Database>, opts: { privateReads: boolean }) {
     this.#registry = registry;
+    this.#db = db;
     this.privateReads = opts.privateReads;
   }
 
@@ -31,7 +35,7 @@ export class Auth {
     if (!header) throw new CharterError('UNAUTHENTICATED', 'this request needs a bearer token (Authorization: Bearer charter_…)');
     const m = /^Bearer\s+(\S+)$/i.exec(header);
     if (!m) throw new CharterError('UNAUTHENTICATED', 'the Authorization header must be "Bearer <token>"');
-    return this.contextOf(await tokenStore.byToken(this.#registry.db, m[1]!));
+    return this.contextOf(await tokenStore.byToken(this.#db, m[1]!));
   }
 
   /** What a stored token may do now (bearer header or browser session alike); refuses a revoked or expired one. */

@@ -1,7 +1,9 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { CharterError } from '@charter/core';
+import type { Kysely } from 'kysely';
 import { ACTIONS, type Registry } from '../registry/registry.js';
 import type { Auth, AuthContext } from './auth.js';
+import type { Database } from '../store/schema.js';
 import { sessionStore, type Session } from '../store/session-store.js';
 import { tokenStore } from '../store/token-store.js';
 
@@ -27,16 +29,18 @@ const sha256 = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex
  */
 export class Sessions {
   readonly #registry: Registry;
+  readonly #db: Kysely<Database>;
   readonly #auth: Auth;
 
-  constructor(registry: Registry, auth: Auth) {
+  constructor(registry: Registry, db: Kysely<Database>, auth: Auth) {
     this.#registry = registry;
+    this.#db = db;
     this.#auth = auth;
   }
 
   /** Signs in: the token must be valid now; the session and its audit event are one transaction. */
   async create(presented: string, requestId: string): Promise<{ secret: string; session: Session; auth: AuthContext }> {
-    const token = await tokenStore.byToken(this.#registry.db, presented.trim());
+    const token = await tokenStore.byToken(this.#db, presented.trim());
     const auth = this.#auth.contextOf(token);
     const now = this.#registry.now();
     const limit = now.getTime() + SESSION_MS;
@@ -59,7 +63,7 @@ export class Sessions {
   /** The live session a cookie names, or null: unknown, signed out, expired, or its token revoked or expired. */
   async resolve(secret: string | undefined): Promise<SignedIn | null> {
     if (!secret || secret.length > 100) return null;
-    const found = await sessionStore.bySecret(this.#registry.db, secret);
+    const found = await sessionStore.bySecret(this.#db, secret);
     if (!found || found.session.revoked_at) return null;
     if (Date.parse(found.session.expires_at) <= this.#registry.now().getTime()) return null;
     try {

@@ -1,7 +1,9 @@
 import { CharterError, SCOPES, grantProblems, tryParseDuration, type Grantor, type Issue } from '@charter/core';
 import { chmodSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Kysely } from 'kysely';
 import { ACTIONS, type Actor, type Registry } from '../registry/registry.js';
+import type { Database } from '../store/schema.js';
 import { newToken, tokenStore, type TokenRecord } from '../store/token-store.js';
 
 export interface TokenRequest {
@@ -25,9 +27,11 @@ export interface CreatedToken {
 /** Token use cases. Only scopes that are live platform scope entries can be granted. */
 export class TokenService {
   readonly #registry: Registry;
+  readonly #db: Kysely<Database>;
 
-  constructor(registry: Registry) {
+  constructor(registry: Registry, db: Kysely<Database>) {
     this.#registry = registry;
+    this.#db = db;
   }
 
   /** Every problem with `req` when `actor` mints it (core decides: `grantProblems`). */
@@ -71,7 +75,7 @@ export class TokenService {
   }
 
   async revoke(id: string, actor: Actor): Promise<TokenRecord> {
-    const existing = await tokenStore.byId(this.#registry.db, id);
+    const existing = await tokenStore.byId(this.#db, id);
     if (!existing) throw new CharterError('NOT_FOUND', `no token ${id}`);
     if (!existing.revoked_at) {
       await this.#registry.mutate(actor, ACTIONS.tokenRevoke, async (trx, at) => {
@@ -79,11 +83,11 @@ export class TokenService {
         return { value: null, subject: [id], details: { token: id, principal: existing.principal } };
       });
     }
-    return (await tokenStore.byId(this.#registry.db, id))!;
+    return (await tokenStore.byId(this.#db, id))!;
   }
 
   list(): Promise<TokenRecord[]> {
-    return tokenStore.list(this.#registry.db);
+    return tokenStore.list(this.#db);
   }
 
   /**
@@ -92,7 +96,7 @@ export class TokenService {
    */
   async bootstrapAdmin(dataDir: string): Promise<string | null> {
     const file = join(dataDir, 'admin-token');
-    if (existsSync(file) || (await tokenStore.count(this.#registry.db)) > 0) return null;
+    if (existsSync(file) || (await tokenStore.count(this.#db)) > 0) return null;
     const created = await this.create(
       {
         principal: 'admin',

@@ -9,6 +9,7 @@ import { createServer as createHttpsServer, type ServerOptions as TlsServerOptio
 import type { Registry } from '../registry/registry.js';
 import { CONNECTION_DEFAULTS, type ServerConfig } from '../config.js';
 import { Auth } from '../auth/auth.js';
+import { Sessions } from '../auth/sessions.js';
 import { TokenService } from '../auth/token-service.js';
 import { ChangeSets } from '../registry/changesets.js';
 import { Artifacts, type OciDeps } from '../artifacts/artifacts.js';
@@ -38,8 +39,17 @@ import { admissionCounter, admissionFastPath, admissionRoutes } from './admissio
 type AddFormats = (ajv: Ajv) => Ajv;
 const addFormats = ((addFormatsModule as unknown as { default?: AddFormats }).default ?? addFormatsModule) as unknown as AddFormats;
 
+/** The database the use-case services are given, named by what they take: http/ imports neither kysely nor store/ (layering.test). */
+type ServiceDb = ConstructorParameters<typeof Auth>[1];
+
 export interface AppOptions {
   registry: Registry;
+  /**
+   * The database the use-case services read through (auth, tokens, sessions, change sets,
+   * artifacts, release proofs): buildApp hands it to each explicitly. Registry keeps its own
+   * handle for the catalog and the write path and gives it to no one; routes never see it.
+   */
+  db: ServiceDb;
   engine: string;
   version: string;
   /** Catalog reads and checks need a token with platform.registry.read. */
@@ -109,7 +119,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   // A client that trickles its request is cut off when requestTimeout passes (Node checks
   // every connectionsCheckingInterval); headersTimeout must not exceed requestTimeout.
   const headersTimeout = Math.min(conn.headersTimeoutMs, conn.requestTimeoutMs);
-  const artifacts = opts.artifacts ?? new Artifacts(opts.registry, opts.oci, { untrustedPerArtifact: opts.untrustedEvidencePerArtifact ?? 20 });
+  const artifacts = opts.artifacts ?? new Artifacts(opts.registry, opts.db, opts.oci, { untrustedPerArtifact: opts.untrustedEvidencePerArtifact ?? 20 });
   const judge = new Judge(opts.registry, artifacts.deployChecks);
   // Tags are resolved through the OCI client unless the caller says otherwise (null: none, deny tags).
   const resolver = opts.imageResolver !== undefined ? opts.imageResolver : ociResolver(opts.oci.client);
@@ -215,18 +225,18 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   app.setNotFoundHandler(notFoundHandler);
 
   app.decorateRequest('auth', null);
-  const auth = new Auth(opts.registry, { privateReads: opts.privateReads ?? false });
+  const auth = new Auth(opts.registry, opts.db, { privateReads: opts.privateReads ?? false });
   opsRoutes(app, opts.registry, metrics, { engine: opts.engine, version: opts.version });
   catalogRoutes(app, opts.registry, auth);
   checkRoutes(app, opts.registry, auth);
   feedRoutes(app, opts.registry, auth);
-  const changesets = new ChangeSets(opts.registry);
-  governanceRoutes(app, { auth, tokens: new TokenService(opts.registry), changesets });
+  const changesets = new ChangeSets(opts.registry, opts.db);
+  governanceRoutes(app, { auth, tokens: new TokenService(opts.registry, opts.db), changesets });
   auditRoutes(app, { auth, audit: opts.registry.audit });
   logError = (err) => app.log.error({ err }, 'admission failed');
-  artifactRoutes(app, { auth, artifacts, proofs: new ReleaseProofs(opts.registry, artifacts), evidenceLimit: opts.evidenceLimit ?? 1024 * 1024 });
+  artifactRoutes(app, { auth, artifacts, proofs: new ReleaseProofs(opts.registry, opts.db, artifacts), evidenceLimit: opts.evidenceLimit ?? 1024 * 1024 });
   contractRoutes(app, { auth, registry: opts.registry });
-  webRoutes(app, { auth, artifacts, registry: opts.registry, changesets });
+  webRoutes(app, { auth, sessions: new Sessions(opts.registry, opts.db, auth), artifacts, registry: opts.registry, changesets });
   admissionRoutes(app, { auth, admission, gatekeeper: new GatekeeperProvider(opts.registry, judge, admission, resolver), count });
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

@@ -68,7 +68,7 @@ for (const engine of testEngines()) {
       assert.ok(list.json.items.some((t: any) => t.id === created.json.id));
       assert.ok(!list.text.includes(created.json.token), 'the secret is never listed');
       assert.ok(list.json.items.every((t: any) => !('hash' in t) && !('token' in t)));
-      const stored = await server.registry.db.selectFrom('tokens').selectAll().where('id', '=', created.json.id).executeTakeFirstOrThrow();
+      const stored = await server.handle.db.selectFrom('tokens').selectAll().where('id', '=', created.json.id).executeTakeFirstOrThrow();
       assert.notEqual(stored.hash, created.json.token, 'only a hash is stored');
       assert.ok(!JSON.stringify(stored).includes(created.json.token));
       assert.equal((await submit(created.json.token, [newScope('gpuaas.a2')], 'dry')).status, 201);

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { CharterError, authorAtApply, effectiveScopes, reviewTransition, type ChangeSetInput, type Plan, type Principal, type ReviewAct } from '@charter/core';
+import type { Kysely } from 'kysely';
 import { tokenStore } from '../store/token-store.js';
 import { registryStore, type ChangeSetSummary, type StoredChangeSet } from '../store/registry-store.js';
+import type { Database } from '../store/schema.js';
 
 export type { ChangeSetSummary, StoredChangeSet };
 import { ACTIONS, invalid, type Actor, type Registry } from './registry.js';
@@ -21,9 +23,11 @@ export interface ChangeSetView extends StoredChangeSet {
  */
 export class ChangeSets {
   readonly #registry: Registry;
+  readonly #db: Kysely<Database>;
 
-  constructor(registry: Registry) {
+  constructor(registry: Registry, db: Kysely<Database>) {
     this.#registry = registry;
+    this.#db = db;
   }
 
   /** Validates and stores an open change set; with dryRun, returns the plan and stores nothing. */
@@ -57,7 +61,7 @@ export class ChangeSets {
   }
 
   async get(id: string): Promise<ChangeSetView> {
-    const cs = await registryStore.changeSet(this.#registry.db, id);
+    const cs = await registryStore.changeSet(this.#db, id);
     if (!cs) throw new CharterError('NOT_FOUND', `no change set ${id}`);
     if (cs.status === 'open' || cs.status === 'approved') {
       const plan = this.#registry.plan(this.#input(cs), this.#author(cs));
@@ -67,17 +71,17 @@ export class ChangeSets {
   }
 
   list(opts: { status?: string; before?: { created_at: string; id: string }; limit: number }): Promise<StoredChangeSet[]> {
-    return registryStore.changeSets(this.#registry.db, opts);
+    return registryStore.changeSets(this.#db, opts);
   }
 
   /** The latest applied change sets, newest first, without operations and plans. */
   latestApplied(limit: number): Promise<ChangeSetSummary[]> {
-    return registryStore.latestApplied(this.#registry.db, limit);
+    return registryStore.latestApplied(this.#db, limit);
   }
 
   /** The list without operations and plans (the portal's tables). */
   summaries(opts: { status?: string; before?: { created_at: string; id: string }; limit: number }): Promise<ChangeSetSummary[]> {
-    return registryStore.changeSetSummaries(this.#registry.db, opts);
+    return registryStore.changeSetSummaries(this.#db, opts);
   }
 
   /** Approval by a principal holding platform.registry.approve who is not the author. */
@@ -140,17 +144,17 @@ export class ChangeSets {
   }
 
   async #get(id: string): Promise<StoredChangeSet> {
-    const cs = await registryStore.changeSet(this.#registry.db, id);
+    const cs = await registryStore.changeSet(this.#db, id);
     if (!cs) throw new CharterError('NOT_FOUND', `no change set ${id}`);
     return cs;
   }
 
   /** The author's authority now (issue 9 item 13), from the token they submitted with. */
   async #authorNow(cs: StoredChangeSet): Promise<Principal> {
-    const tokenId = await registryStore.changeSetAuthorToken(this.#registry.db, cs.id);
+    const tokenId = await registryStore.changeSetAuthorToken(this.#db, cs.id);
     // Change sets stored before the submitting token was recorded keep the authority they were submitted with.
     if (tokenId === null) return this.#author(cs);
-    const token = await tokenStore.byId(this.#registry.db, tokenId);
+    const token = await tokenStore.byId(this.#db, tokenId);
     const now = this.#registry.now().getTime();
     return authorAtApply(cs, token, token ? effectiveScopes(this.#registry.catalog, token.scopes, now) : new Set(), now);
   }

@@ -30,7 +30,7 @@ for (const engine of testEngines()) {
         for (const e of first.registry.catalog.entries()) assert.equal(e.revision, 1, `${e.family}:${e.id} starts at revision 1`);
         const families = new Set([...first.registry.catalog.entries()].map((e) => e.family));
         assert.deepEqual([...families].sort(), [...FAMILY_NAMES].sort(), 'the seed has an entry of every family');
-        const history = await registryStore.history(first.registry.db, 'scope', 'gpuaas.instances.write', { limit: 10 });
+        const history = await registryStore.history(first.handle.db, 'scope', 'gpuaas.instances.write', { limit: 10 });
         assert.equal(history.length, 1);
         assert.equal(history[0]!.author, 'seed');
       } finally {
@@ -55,11 +55,11 @@ for (const engine of testEngines()) {
         const applied = await registry.apply(relabel(1, 'Read GPU instances (v2)'), admin, { approvers: ['bob'] });
         assert.equal(applied.changeset.sequence, start + 1);
         assert.equal(registry.catalog.get('scope', 'gpuaas.instances.read')?.revision, 2);
-        const history = await registryStore.history(registry.db, 'scope', 'gpuaas.instances.read', { limit: 10 });
+        const history = await registryStore.history(handle.db, 'scope', 'gpuaas.instances.read', { limit: 10 });
         assert.deepEqual(history.map((h) => h.revision), [2, 1]);
         assert.equal(history[1]!.entry.title !== 'Read GPU instances (v2)', true, 'revision 1 keeps its old title');
         assert.deepEqual(history[0]!.approvers, ['bob']);
-        assert.equal(await registryStore.sequence(registry.db), start + 1);
+        assert.equal(await registryStore.sequence(handle.db), start + 1);
       } finally {
         await handle.close();
       }
@@ -78,8 +78,8 @@ for (const engine of testEngines()) {
           ],
         };
         await assert.rejects(registry.apply(input, admin, { approvers: [] }), (err: CharterError) => err.code === 'CHANGESET_INVALID' && err.errors.some((e) => e.code === 'INVALID_ID'));
-        assert.equal(await registryStore.sequence(registry.db), seq);
-        const stored = await registryStore.allEntries(registry.db);
+        assert.equal(await registryStore.sequence(handle.db), seq);
+        const stored = await registryStore.allEntries(handle.db);
         assert.notEqual(stored.find((e) => e.id === 'gpuaas.instances.read')!.title, 'changed');
       } finally {
         await handle.close();
@@ -93,7 +93,7 @@ for (const engine of testEngines()) {
         await registry.apply(create, admin, { approvers: [] });
         await registry.apply({ title: 'retire', operations: [{ op: 'transition', family: 'scope', id: 'gpuaas.tmp', expected_revision: 1, to: 'retired' }] }, admin, { approvers: [] });
         await assert.rejects(registry.apply(create, admin, { approvers: [] }), (err: CharterError) => err.errors.some((e) => e.code === 'ID_REUSED'));
-        const reserved = await registry.db.selectFrom('reserved_ids').selectAll().where('id', '=', 'gpuaas.tmp').execute();
+        const reserved = await handle.db.selectFrom('reserved_ids').selectAll().where('id', '=', 'gpuaas.tmp').execute();
         assert.equal(reserved.length, 1);
       } finally {
         await handle.close();
@@ -139,7 +139,7 @@ for (const engine of testEngines()) {
           const eb = b.registry.catalog.get('scope', 'gpuaas.instances.read')!;
           assert.equal(ea.revision, rev + 1);
           assert.deepEqual(ea, eb, 'both processes see the same winner');
-          const history = await registryStore.history(a.registry.db, 'scope', 'gpuaas.instances.read', { limit: 100 });
+          const history = await registryStore.history(a.handle.db, 'scope', 'gpuaas.instances.read', { limit: 100 });
           assert.equal(history.filter((h) => h.revision === rev + 1).length, 1, 'no lost update, no duplicate revision');
         } finally {
           await a.handle.close();

@@ -106,16 +106,12 @@ export class Registry {
     return this.#writes.settled();
   }
 
-  get db() {
-    return this.#handle.db;
-  }
-
   now(): Date {
     return this.#clock();
   }
 
   async load(): Promise<void> {
-    const [entries, sequence] = await Promise.all([registryStore.allEntries(this.db), registryStore.sequence(this.db)]);
+    const [entries, sequence] = await Promise.all([registryStore.allEntries(this.#handle.db), registryStore.sequence(this.#handle.db)]);
     this.catalog.apply(entries, sequence);
   }
 
@@ -133,31 +129,31 @@ export class Registry {
   }
 
   async #sync(): Promise<boolean> {
-    const sequence = await registryStore.sequence(this.db);
+    const sequence = await registryStore.sequence(this.#handle.db);
     if (sequence <= this.catalog.sequence) return false;
-    this.catalog.apply(await registryStore.entriesAfter(this.db, this.catalog.sequence), sequence);
+    this.catalog.apply(await registryStore.entriesAfter(this.#handle.db, this.catalog.sequence), sequence);
     this.#changed();
     return true;
   }
 
   /** An earlier revision of an entry, from the history. */
   revision(family: string, id: string, revision: number): Promise<Revision | undefined> {
-    return registryStore.revision(this.db, family, id, revision);
+    return registryStore.revision(this.#handle.db, family, id, revision);
   }
 
   /** Revisions of an entry, newest first, below `before`, each with the audit event that recorded it. */
   history(family: string, id: string, opts: { before?: number | undefined; limit: number }): Promise<HistoryItem[]> {
-    return registryStore.history(this.db, family, id, opts);
+    return registryStore.history(this.#handle.db, family, id, opts);
   }
 
   /** Every revision written at sequences after `after` up to `upTo` (the change feed). */
   revisionsBetween(after: number, upTo: number): Promise<Revision[]> {
-    return registryStore.revisionsBetween(this.db, after, upTo);
+    return registryStore.revisionsBetween(this.#handle.db, after, upTo);
   }
 
   /** Throws when the database does not answer (readiness). */
   async ping(): Promise<void> {
-    await registryStore.sequence(this.db);
+    await registryStore.sequence(this.#handle.db);
   }
 
   check(refs: readonly string[]): CheckAnswer {

@@ -26,14 +26,14 @@ for (const engine of testEngines()) {
 
     it('remembers the seed files it took in, skips them while unchanged, and takes in what a changed file adds', async () => {
       const first = await open();
-      const taken = await registryStore.seedState(first.registry.db);
+      const taken = await registryStore.seedState(first.handle.db);
       await first.handle.close();
       assert.ok(first.seeded);
       assert.match(taken?.digest ?? '', /^sha256:[0-9a-f]{64}$/);
 
       const second = await open();
       assert.equal(second.seeded, null);
-      assert.deepEqual(await registryStore.seedState(second.registry.db), taken, 'unchanged files: nothing read, nothing recorded anew');
+      assert.deepEqual(await registryStore.seedState(second.handle.db), taken, 'unchanged files: nothing read, nothing recorded anew');
       await second.handle.close();
 
       writeFileSync(join(seedDir, 'extra.yaml'), 'family: scope\nid: gpuaas.extra.read\nowner: gpuaas\nlifecycle: active\ntitle: Extra\nspec: {kind: api, privileged: false}\n');
@@ -41,7 +41,7 @@ for (const engine of testEngines()) {
       try {
         assert.deepEqual(third.seeded?.plan.changes.map((c) => c.ref), ['scope:gpuaas.extra.read']);
         assert.ok(third.registry.catalog.get('scope', 'gpuaas.extra.read'));
-        assert.notEqual((await registryStore.seedState(third.registry.db))?.digest, taken?.digest);
+        assert.notEqual((await registryStore.seedState(third.handle.db))?.digest, taken?.digest);
       } finally {
         await third.handle.close();
       }

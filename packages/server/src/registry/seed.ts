@@ -3,9 +3,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CharterError, operationsFor, type Operation, type Plan, type Principal } from '@charter/core';
+import type { Kysely } from 'kysely';
 import { PACKAGE_ROOT } from '../package-root.js';
 import { entryFilesIn, readEntryFiles, type FileProblem } from '@charter/sdk/entry-files';
 import { registryStore } from '../store/registry-store.js';
+import type { Database } from '../store/schema.js';
 import { ACTIONS, type AppliedChangeSet, type Registry } from './registry.js';
 
 /** The seed is contributed like anything else: a change set by `seed`, approved by policy for the seed only. */
@@ -34,18 +36,19 @@ export function planSeed(registry: Registry, seedDir = defaultSeedDir(), only?: 
 /**
  * Applies the seed. At server start only entries the registry has never had are created:
  * after the first load the database is the source of truth, and drift is shown by
- * `charter seed plan` and applied only on request (`charter seed apply`).
+ * `charter seed plan` and applied only on request (`charter seed apply`). Which seed files were
+ * last taken in (`seed_state`) is read and recorded through `db`.
  */
-export async function applySeed(registry: Registry, opts: { seedDir?: string; only?: 'create' } = {}): Promise<AppliedChangeSet | null> {
+export async function applySeed(registry: Registry, db: Kysely<Database>, opts: { seedDir?: string; only?: 'create' } = {}): Promise<AppliedChangeSet | null> {
   const seedDir = opts.seedDir ?? defaultSeedDir();
   // Entries are never deleted, so files the registry already took in have nothing left to create.
   const digest = opts.only === 'create' ? seedDigest(seedDir) : null;
   if (digest !== null && registry.catalog.sequence > 0) {
-    const taken = await registryStore.seedState(registry.db);
+    const taken = await registryStore.seedState(db);
     if (taken?.digest === digest && taken.sequence <= registry.catalog.sequence) return null;
   }
   const applied = await applyFiles(registry, seedDir, opts.only);
-  if (digest !== null) await registryStore.recordSeed(registry.db, digest, applied?.changeset.sequence ?? registry.catalog.sequence);
+  if (digest !== null) await registryStore.recordSeed(db, digest, applied?.changeset.sequence ?? registry.catalog.sequence);
   return applied;
 }
 

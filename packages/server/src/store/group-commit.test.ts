@@ -35,7 +35,7 @@ for (const engine of testEngines()) {
     before(async () => {
       db = await engine.create();
       server = await startTestServer(db);
-      tokens = new TokenService(server.registry);
+      tokens = new TokenService(server.registry, server.handle.db);
     });
     after(async () => {
       await server.close();
@@ -106,7 +106,7 @@ for (const engine of testEngines()) {
 
     it('answers a caller only after its commit: what it was told is there is readable right away', async () => {
       const made = await Promise.all(Array.from({ length: 16 }, (_, i) => tokens.create({ principal: `visible-${i}`, scopes: [PROPOSE] }, actor)));
-      for (const t of made) assert.ok(await tokenStore.byId(server.registry.db, t.id));
+      for (const t of made) assert.ok(await tokenStore.byId(server.handle.db, t.id));
     });
   });
 }

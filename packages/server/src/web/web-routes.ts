@@ -114,9 +114,8 @@ function intParam(value: string | undefined, name: string, max = 1_000_000_000):
  * readable with JavaScript off. Signed-in actions run the API's use cases with the API's scope
  * checks; every form carries the session's CSRF token.
  */
-export function webRoutes(app: FastifyInstance, deps: { auth: Auth; artifacts: Artifacts; registry: Registry; changesets: ChangeSets }): void {
-  const { artifacts, registry, changesets, auth } = deps;
-  const sessions = new Sessions(registry, auth);
+export function webRoutes(app: FastifyInstance, deps: { auth: Auth; sessions: Sessions; artifacts: Artifacts; registry: Registry; changesets: ChangeSets }): void {
+  const { artifacts, registry, changesets, auth, sessions } = deps;
   const bearerReads = auth.reads();
 
   let sorted: { sequence: number; entries: Entry[] } = { sequence: -1, entries: [] };
