@@ -1,12 +1,39 @@
-import { createReadStream, createWriteStream, existsSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, statSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import type { ServerConfig } from '@charter/server';
 
 // The server stack loads only for the commands that run it: every other command starts fast.
 // It loads as one bundled module (scripts/bundle-server.mjs): the same code, a fraction of the
-// start-up of its thousand separate modules.
-const server = () => import('@charter/server/bundle');
+// start-up of its thousand separate modules — unless the bundle is older than the compiled
+// code (a `tsc -b` without `npm run build`): then the modules themselves, and a warning.
+let useBundle: boolean | undefined;
+const server = (): Promise<typeof import('@charter/server')> => ((useBundle ??= bundleIsCurrent()) ? import('@charter/server/bundle') : import('@charter/server'));
+
+function bundleIsCurrent(): boolean {
+  const packages = new URL('../../../', import.meta.url);
+  const mtime = (path: string) => statSync(new URL(path, packages)).mtimeMs;
+  let bundle: number;
+  try {
+    bundle = mtime('server/dist/bundle.js');
+  } catch {
+    process.stderr.write('charter: no server bundle (run npm run build); loading the server modules\n');
+    return false;
+  }
+  for (const pkg of ['server', 'core', 'api', 'sdk']) {
+    let built: number;
+    try {
+      built = mtime(`${pkg}/tsconfig.tsbuildinfo`);
+    } catch {
+      continue; // an installed copy without build state: the bundle is what was shipped
+    }
+    if (built > bundle) {
+      process.stderr.write(`charter: the server bundle is older than the compiled ${pkg} package (run npm run build); loading the server modules\n`);
+      return false;
+    }
+  }
+  return true;
+}
 import type { Command } from 'commander';
 import { EXIT, globals, outputFor } from '../context.js';
 import { printJson, progress } from '../output.js';
