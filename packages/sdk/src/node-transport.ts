@@ -2,9 +2,14 @@
 // it skips fetch's first-use cost (undici and its WebAssembly parser), about 0.1 s of a CLI
 // command. Connections are kept alive between requests of one process (paging through a list)
 // and never keep the process alive themselves.
-import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import type * as Http from 'node:http';
+import type * as Https from 'node:https';
 import type { Transport, TransportResponse } from './transport.js';
+
+// Taken with getBuiltinModule, not `import`: on Node.js 24 an ES import of node:http builds its
+// namespace from every export, and one of them loads undici, the very cost this module avoids.
+const http = process.getBuiltinModule('node:http') as typeof Http;
+const https = process.getBuiltinModule('node:https') as typeof Https;
 
 export type { Transport, TransportRequest, TransportResponse } from './transport.js';
 
@@ -14,8 +19,8 @@ export interface NodeTransportOptions {
 }
 
 export function nodeTransport(opts: NodeTransportOptions = {}): Transport {
-  const http = new HttpAgent({ keepAlive: true });
-  const https = new HttpsAgent({ keepAlive: true, ...(opts.ca ? { ca: opts.ca } : {}) });
+  const plainAgent = new http.Agent({ keepAlive: true });
+  const tlsAgent = new https.Agent({ keepAlive: true, ...(opts.ca ? { ca: opts.ca } : {}) });
   return (req) =>
     new Promise<TransportResponse>((resolve, reject) => {
       const url = new URL(req.url);
@@ -28,8 +33,8 @@ export function nodeTransport(opts: NodeTransportOptions = {}): Transport {
         reject(req.signal.reason ?? new Error('aborted'));
         return;
       }
-      const send = secure ? httpsRequest : httpRequest;
-      const r = send(url, { method: req.method, headers: req.headers, agent: secure ? https : http, signal: req.signal }, (res: IncomingMessage) => {
+      const send = secure ? https.request : http.request;
+      const r = send(url, { method: req.method, headers: req.headers, agent: secure ? tlsAgent : plainAgent, signal: req.signal }, (res: Http.IncomingMessage) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('error', reject);

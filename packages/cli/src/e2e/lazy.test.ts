@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -19,31 +19,34 @@ const HEAVY = [
 
 const dir = mkdtempSync(join(tmpdir(), 'charter-lazy-'));
 const hooks = join(dir, 'hooks.mjs');
-// writeSync: on Node 22+ the hooks run on their own thread, and an asynchronous write from there
-// can be lost when a short command (--help) exits right away.
-writeFileSync(hooks, `import { writeSync } from 'node:fs';
+// The trace goes to a file named by CHARTER_TRACE_FILE, appended synchronously line by line: on
+// Node 22+ the hooks run on their own thread, and writes to a stderr pipe from two threads can
+// fail with EAGAIN (a non-blocking pipe that is full) or be lost when a short command exits.
+writeFileSync(hooks, `import { appendFileSync } from 'node:fs';
 export async function resolve(s, c, next) {
   const r = await next(s, c);
-  if (!r.url.startsWith('node:')) writeSync(2, 'LOADED ' + r.url + '\\n');
+  if (!r.url.startsWith('node:')) appendFileSync(process.env.CHARTER_TRACE_FILE, 'LOADED ' + r.url + '\\n');
   return r;
 }\n`);
 const register = join(dir, 'register.mjs');
 // At exit, the built-in modules the process loaded: fetch's undici is one (it costs ~0.1 s).
 writeFileSync(
   register,
-  `import { register } from 'node:module';\nimport { writeSync } from 'node:fs';\nregister(${JSON.stringify(pathToFileURL(hooks).href)});\n` +
-    `process.on('exit', () => { for (const m of process.moduleLoadList) writeSync(2, 'BUILTIN ' + m.replace(/^\\S+ /, '') + '\\n'); });\n`,
+  `import { register } from 'node:module';\nimport { appendFileSync } from 'node:fs';\nregister(${JSON.stringify(pathToFileURL(hooks).href)});\n` +
+    `process.on('exit', () => appendFileSync(process.env.CHARTER_TRACE_FILE, process.moduleLoadList.map((m) => 'BUILTIN ' + m.replace(/^\\S+ /, '') + '\\n').join('')));\n`,
 );
 
+let traces = 0;
 function traced(argv: string[]): Promise<{ urls: string[]; builtins: string[] }> {
+  const file = join(dir, `trace-${++traces}.txt`);
+  writeFileSync(file, '');
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', register, ...argv], { cwd: dir, env: cleanEnv(), stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const child = spawn(process.execPath, ['--import', register, ...argv], { cwd: dir, env: { ...cleanEnv(), CHARTER_TRACE_FILE: file }, stdio: ['ignore', 'ignore', 'ignore'] });
     child.on('error', reject);
-    child.on('close', () =>
-      resolve({ urls: [...stderr.matchAll(/^LOADED (\S+)$/gm)].map((m) => m[1]!), builtins: [...stderr.matchAll(/^BUILTIN (\S+)$/gm)].map((m) => m[1]!) }),
-    );
+    child.on('close', () => {
+      const trace = readFileSync(file, 'utf8');
+      resolve({ urls: [...trace.matchAll(/^LOADED (\S+)$/gm)].map((m) => m[1]!), builtins: [...trace.matchAll(/^BUILTIN (\S+)$/gm)].map((m) => m[1]!) });
+    });
   });
 }
 
