@@ -502,6 +502,12 @@ export class CharterClient {
       }
     }
     if (res.status >= 400) throw CharterProblem.fromResponse(res.status, parsed, text || res.statusText, res.header('retry-after'));
+    // Charter never redirects; a proxy in front of it might. Following it could turn a POST into
+    // a GET or send the token elsewhere, so the client says where it points instead.
+    if (res.status >= 300 || res.status < 200) {
+      const to = res.header('location');
+      throw CharterProblem.fromResponse(res.status, null, `${this.url} answered ${call.method} ${call.path} with HTTP ${res.status}${to ? ` (redirect to ${to}): set the client's URL to where it points` : ''}`, null);
+    }
     if (asText) return { status: res.status, body: text as T, header: res.header };
     return { status: res.status, body: parsed as T, header: res.header };
   }

@@ -29,7 +29,8 @@ export type Transport = (request: TransportRequest) => Promise<TransportResponse
 export function fetchTransport(fetchFn: typeof fetch = (input, init) => fetch(input, init)): Transport {
   return async (req) => {
     try {
-      const res = await fetchFn(req.url, { method: req.method, headers: req.headers, body: req.body, signal: req.signal });
+      // Redirects are answers, as with nodeTransport: fetch would follow them, turning a POST into a GET.
+      const res = await fetchFn(req.url, { method: req.method, headers: req.headers, body: req.body, signal: req.signal, redirect: 'manual' });
       const text = await res.text();
       return { status: res.status, statusText: res.statusText, header: (name) => res.headers.get(name), text };
     } catch (err) {

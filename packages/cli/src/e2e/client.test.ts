@@ -314,6 +314,26 @@ for (const { name: via, make } of TRANSPORTS) describe(`CharterClient retries on
     }
   });
 
+  it('a redirect is not followed: it is a problem that says where it points, and the request was sent once', async () => {
+    let hits = 0;
+    const srv = http.createServer((req, res) => {
+      hits++;
+      req.resume();
+      res.writeHead(301, { location: 'https://charter.example/v1/check' });
+      res.end('moved');
+    });
+    await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+    try {
+      const client = new CharterClient({ url: `http://127.0.0.1:${(srv.address() as AddressInfo).port}`, retries: 2, retryDelayMs: 1, transport });
+      const p = await problem(client.check([WRITE]), 301, 'HTTP_301');
+      assert.match(p.detail, /redirect to https:\/\/charter\.example\/v1\/check/);
+      assert.equal(hits, 1, 'neither followed nor retried');
+    } finally {
+      srv.closeAllConnections();
+      await new Promise<void>((resolve) => srv.close(() => resolve()));
+    }
+  });
+
   it('a server that does not answer is a TIMEOUT within the per-attempt bound', async () => {
     const s = await flaky(100, 'hang');
     try {
