@@ -1,34 +1,15 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import type { Browser } from 'playwright-core';
-import type { RunningServer } from '../server.js';
-import { testEngines, type TestDatabase } from '../testing/engines.js';
-import { startTestServer } from '../testing/server.js';
-import { accessible, browserMissing, DIGEST, launch, portalFixture, shot } from './portal-fixture.js';
+import { describe, it } from 'node:test';
+import { accessible, browserMissing, DIGEST, PORTAL_ENGINE, portalSuite, shot } from './portal-fixture.js';
 
-const engine = testEngines()[0]!;
-
-describe(`portal artifact trust in a real browser on ${engine.name}`, () => {
-  let db: TestDatabase;
-  let server: RunningServer;
-  let browser: Browser | null = null;
-
-  before(async () => {
-    db = await engine.create();
-    server = await startTestServer(db);
-    await portalFixture(server, db);
-  });
-  after(async () => {
-    await browser?.close();
-    await server.close();
-    await db.drop();
-  });
+describe(`portal artifact trust in a real browser on ${PORTAL_ENGINE.name}`, () => {
+  const s = portalSuite();
 
   it('shows why an artifact is not in prod: the first failing requirement, its evidence and the deploy check', async (t) => {
     if (browserMissing(t)) return;
-    browser ??= await launch();
+    const browser = await s.browser();
     const page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
-    await page.goto(`${server.url}/ui/artifacts`);
+    await page.goto(`${s.server.url}/ui/artifacts`);
     await accessible(page, 'artifact list');
     await page.getByRole('link', { name: 'runtime' }).click();
     assert.ok(page.url().endsWith(`/ui/artifacts/${DIGEST}`));
@@ -41,7 +22,7 @@ describe(`portal artifact trust in a real browser on ${engine.name}`, () => {
     assert.match(await page.locator('section#stage-dev dl.facts').innerText(), /Deploy check\s+✓ allowed/);
     assert.equal(await page.getByRole('link', { name: 'VSA for dev' }).getAttribute('href'), `/v1/artifacts/${DIGEST}/vsa?stage=dev`);
     assert.equal(await prod.getByRole('link', { name: /VSA/ }).count(), 0, 'no VSA for a stage not promoted');
-    assert.equal((await page.request.get(`${server.url}/v1/artifacts/${DIGEST}/vsa?stage=dev`)).status(), 200, 'the VSA link answers');
+    assert.equal((await page.request.get(`${s.server.url}/v1/artifacts/${DIGEST}/vsa?stage=dev`)).status(), 200, 'the VSA link answers');
     const evidence = page.locator('tbody[data-evidence-type="slsa_provenance_v1"]');
     assert.match(await evidence.innerText(), /platform\.release_ci: ✓ verified/);
     assert.match(await evidence.innerText(), /Predicate https:\/\/slsa\.dev\/provenance\/v1/);

@@ -1,39 +1,20 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import type { Browser } from 'playwright-core';
-import type { RunningServer } from '../server.js';
-import { testEngines, type TestDatabase } from '../testing/engines.js';
-import { startTestServer } from '../testing/server.js';
-import { accessible, browserMissing, HOSTILE, launch, portalFixture, shot } from './portal-fixture.js';
+import { describe, it } from 'node:test';
+import { accessible, browserMissing, HOSTILE, PORTAL_ENGINE, portalSuite, shot } from './portal-fixture.js';
 
-const engine = testEngines()[0]!;
-
-describe(`portal browsing in a real browser on ${engine.name}`, () => {
-  let db: TestDatabase;
-  let server: RunningServer;
-  let browser: Browser | null = null;
-
-  before(async () => {
-    db = await engine.create();
-    server = await startTestServer(db);
-    await portalFixture(server, db);
-  });
-  after(async () => {
-    await browser?.close();
-    await server.close();
-    await db.drop();
-  });
+describe(`portal browsing in a real browser on ${PORTAL_ENGINE.name}`, () => {
+  const s = portalSuite();
 
   it('browses home → family → entry → history diff → dependents, searches, and passes axe-core on every page', async (t) => {
     if (browserMissing(t)) return;
-    browser ??= await launch();
+    const browser = await s.browser();
     const page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
     const dialogs: string[] = [];
     page.on('dialog', (d) => {
       dialogs.push(d.message());
       void d.dismiss();
     });
-    await page.goto(`${server.url}/`);
+    await page.goto(`${s.server.url}/`);
     assert.ok(page.url().endsWith('/ui/'));
     assert.equal(await page.locator('main h1').innerText(), 'Charter registry');
     assert.equal(await page.getByRole('main').count(), 1);
@@ -51,7 +32,7 @@ describe(`portal browsing in a real browser on ${engine.name}`, () => {
     await shot(page, 'family');
 
     // Scope family → an entry whose history has a diff → a dependent.
-    await page.goto(`${server.url}/ui/families/scope`);
+    await page.goto(`${s.server.url}/ui/families/scope`);
     await page.getByRole('link', { name: 'scope:gpuaas.instances.read', exact: true }).click();
     assert.ok(page.url().endsWith('/ui/entries/scope/gpuaas.instances.read'));
     const newest = page.locator('table.history tbody tr').first();
@@ -65,7 +46,7 @@ describe(`portal browsing in a real browser on ${engine.name}`, () => {
     await accessible(page, 'entry');
 
     // A deprecated entry says when its sunset is, for people and machines.
-    await page.goto(`${server.url}/ui/entries/scope/gpuaas.volumes.read`);
+    await page.goto(`${s.server.url}/ui/entries/scope/gpuaas.volumes.read`);
     const sunset = page.locator('.sunset').first();
     assert.equal(await sunset.innerText(), 'deprecated, sunset in 12 days');
     assert.match((await sunset.locator('time').getAttribute('datetime')) ?? '', /^\d{4}-\d\d-\d\dT/);
@@ -74,7 +55,7 @@ describe(`portal browsing in a real browser on ${engine.name}`, () => {
     await shot(page, 'entry');
 
     // Search with the keyboard alone: skip link, then tab to the search box.
-    await page.goto(`${server.url}/ui/`);
+    await page.goto(`${s.server.url}/ui/`);
     await page.keyboard.press('Tab');
     assert.equal(await page.evaluate('document.activeElement.textContent'), 'Skip to content');
     let guard = 0;
@@ -95,7 +76,7 @@ describe(`portal browsing in a real browser on ${engine.name}`, () => {
 
     // Phone width: nothing scrolls sideways on the page itself.
     await page.setViewportSize({ width: 390, height: 800 });
-    await page.goto(`${server.url}/ui/entries/scope/gpuaas.instances.read`);
+    await page.goto(`${s.server.url}/ui/entries/scope/gpuaas.instances.read`);
     const overflow = await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth');
     assert.ok(Number(overflow) <= 0, `no horizontal scroll at phone width (${String(overflow)}px)`);
     await shot(page, 'entry-phone');

@@ -5,10 +5,12 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import type { RunningServer } from '../server.js';
-import type { TestDatabase } from '../testing/engines.js';
+import { testEngines, type TestDatabase } from '../testing/engines.js';
 import { adminToken, call, token } from '../testing/http.js';
+import { startTestServer } from '../testing/server.js';
 import { activateSigner, attest, ed25519, govern } from '../testing/trust.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
@@ -91,4 +93,33 @@ export async function portalFixture(server: RunningServer, db: TestDatabase): Pr
     assert.equal((await call(server, 'POST', `/v1/artifacts/${digest}/promotions`, { token: ci, body: { stage: 'dev' } })).json.outcome, 'promoted');
   
   return { reviewer, author, productToken, changesetId };
+}
+
+/** The engine the browser journeys run on (one is enough: the pages read what the API reads). */
+export const PORTAL_ENGINE = testEngines()[0]!;
+
+export interface PortalSuite {
+  /** Set by the suite's `before`. */
+  server: RunningServer;
+  fixture: PortalFixture;
+  /** One browser per suite, launched on first use and closed after the suite. */
+  browser(): Promise<Browser>;
+}
+
+/** Registers a browser journey's set-up in the calling describe: a server with portalFixture, and its browser. */
+export function portalSuite(): PortalSuite {
+  let db: TestDatabase | undefined;
+  let browser: Browser | null = null;
+  const suite = { browser: async () => (browser ??= await launch()) } as PortalSuite;
+  before(async () => {
+    db = await PORTAL_ENGINE.create();
+    suite.server = await startTestServer(db);
+    suite.fixture = await portalFixture(suite.server, db);
+  });
+  after(async () => {
+    await browser?.close();
+    await suite.server?.close();
+    await db?.drop();
+  });
+  return suite;
 }
