@@ -4,11 +4,10 @@
 // and their types (dist/index.d.ts) are what TypeScript sees. `@charter/api/source` is the
 // TypeBox build itself; wire.test.ts holds the two equal.
 import { writeFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 
-const dist = fileURLToPath(new URL('../dist/', import.meta.url));
-const source = await import(new URL('index.js', `file://${dist}`).href);
-const responses = await import(new URL('responses.js', `file://${dist}`).href);
+const dist = new URL('../dist/', import.meta.url);
+const source = await import(new URL('index.js', dist).href);
+const responses = await import(new URL('responses.js', dist).href);
 
 /** Builders used only to define schemas (they need TypeBox): not part of the run-time module. */
 const BUILDERS = new Set(['Nullable', 'listOf']);
@@ -22,4 +21,4 @@ for (const [name, value] of Object.entries(source).sort(([a], [b]) => (a < b ? -
   if (typeof value === 'function') throw new Error(`@charter/api exports a function, ${name}: move it to responses.ts (plain JS) or list it as a builder`);
   lines.push(`export const ${name} = ${JSON.stringify(value)};`);
 }
-writeFileSync(`${dist}wire.js`, lines.join('\n') + '\n');
+writeFileSync(new URL('wire.js', dist), lines.join('\n') + '\n');

@@ -1,4 +1,5 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
+import { insertRows } from './insert-rows.js';
 import type { Database } from './schema.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
@@ -23,8 +24,6 @@ export interface AuditNodeRow {
   hash: string;
 }
 
-/** Rows per multi-row insert: well under SQLite's and PostgreSQL's bound-parameter limits. */
-const CHUNK = 500;
 
 /** The SQL of the audit log: its state row, event rows and perfect-subtree hashes. */
 export const auditStore = {
@@ -40,8 +39,8 @@ export const auditStore = {
 
   /** Writes a batch of events with their new tree nodes and moves the state row once. */
   async append(trx: Transaction<Database>, events: AuditEventRow[], nodes: AuditNodeRow[], state: { size: number; frontier: string[]; root: string }): Promise<void> {
-    for (let i = 0; i < events.length; i += CHUNK) await trx.insertInto('audit_events').values(events.slice(i, i + CHUNK)).execute();
-    for (let i = 0; i < nodes.length; i += CHUNK) await trx.insertInto('audit_nodes').values(nodes.slice(i, i + CHUNK)).execute();
+    await insertRows(trx, 'audit_events', events);
+    await insertRows(trx, 'audit_nodes', nodes);
     await trx.updateTable('audit_state').set({ size: state.size, frontier: JSON.stringify(state.frontier), root: state.root }).where('id', '=', 1).execute();
   },
 

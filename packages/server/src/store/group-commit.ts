@@ -1,6 +1,7 @@
 import { CompactTree, eventLeafHash, jsonDigest, type AuditEvent } from '@charter/core';
 import { sql, type Insertable, type Kysely, type Transaction } from 'kysely';
 import { auditStore, type AuditEventRow, type AuditNodeRow } from './audit-store.js';
+import { insertRows } from './insert-rows.js';
 import type { Database } from './schema.js';
 
 /** What a use case says about its mutation; the log adds index, time and digest. */
@@ -29,9 +30,6 @@ export interface Deferred {
   insert<T extends keyof Database & string>(table: T, row: Insertable<Database[T]>): void;
 }
 
-/** Bound parameters per statement: under SQLite's 32,766 and PostgreSQL's 65,535. */
-const MAX_PARAMS = 30_000;
-
 class Inserts implements Deferred {
   readonly #tables = new Map<string, Record<string, unknown>[]>();
 
@@ -43,13 +41,8 @@ class Inserts implements Deferred {
 
   /** Writes what was deferred, table by table in the order first used, rows in the order given. */
   async flush(trx: Transaction<Database>): Promise<void> {
-    for (const [table, rows] of this.#tables) {
-      const per = Math.max(1, Math.floor(MAX_PARAMS / Object.keys(rows[0]!).length));
-      for (let i = 0; i < rows.length; i += per) {
-        // The table name comes from the Deferred's typed insert: its rows fit it.
-        await trx.insertInto(table as keyof Database).values(rows.slice(i, i + per) as never).execute();
-      }
-    }
+    // Each table name came with its rows through the typed `insert` above.
+    for (const [table, rows] of this.#tables) await insertRows(trx, table as keyof Database & string, rows as never);
     this.#tables.clear();
   }
 
