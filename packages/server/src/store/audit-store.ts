@@ -1,29 +1,13 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import { insertRows } from './insert-rows.js';
-import type { Database } from './schema.js';
+import type { AuditEventsTable, AuditNodesTable, Database } from './schema.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
-export interface AuditEventRow {
-  idx: number;
-  action: string;
-  actor: string;
-  /** JSON array */
-  subject: string;
-  at: string;
-  request_id: string | null;
-  /** JSON */
-  details: string;
-  details_digest: string;
-}
-
-export interface AuditNodeRow {
-  level: number;
-  idx: number;
-  /** hex */
-  hash: string;
-}
-
+/** An audit event as stored: subject and details as JSON text. */
+export type AuditEventRow = AuditEventsTable;
+/** A perfect-subtree hash (hex) at level and index. */
+export type AuditNodeRow = AuditNodesTable;
 
 /** The SQL of the audit log: its state row, event rows and perfect-subtree hashes. */
 export const auditStore = {
