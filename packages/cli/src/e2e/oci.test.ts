@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { createPublicKey, verify } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { RegistryClient, type RunningServer } from '@charter/server';
-import { activateSigner, adminToken, attest, ed25519, govern, p256, pushCosignAttestations, pushImage, registryAvailable, REGISTRY_BINARY, startTestRegistry, startTestServer, token, type KeyPair, type PushedImage, type TestRegistry } from '@charter/server/testing';
+import { attest, pushCosignAttestations, pushImage, registryAvailable, REGISTRY_BINARY, releasePipeline, startTestRegistry, startTestServer, type KeyPair, type PushedImage, type TestRegistry } from '@charter/server/testing';
 import { e2eEngines, runCharter, tempDir, type CliRun, type E2EDatabase } from './harness.js';
 
 const TYPE = 'gpuaas.container_image';
@@ -65,21 +65,7 @@ describe('OCI registry path through the charter CLI (sqlite)', () => {
     oci = new RegistryClient({ insecure: [reg.host] });
     db = await sqlite.create();
     server = await startTestServer(db, { insecureRegistries: [reg.host] });
-    const admin = adminToken(server, db.dataDir);
-    const reviewer = await token(server, admin, 'platform-reviewer', ['scope:platform.registry.approve']);
-    releaseCi = ed25519();
-    scanner = p256();
-    const type = server.registry.catalog.get('artifact-type', TYPE)!;
-    const stages = (type.spec.stages as { name: string }[]).map((s) => ({ ...s, repository: `${reg!.host}/gpuaas-${s.name}/trainer` }));
-    await govern(server, admin, reviewer, 'signers and stage repositories', [
-      ...activateSigner(server, 'platform.release_ci', releaseCi.publicPem),
-      ...activateSigner(server, 'platform.scanner', scanner.publicPem, 'ecdsa-p256'),
-      { op: 'update', family: 'artifact-type', id: TYPE, expected_revision: type.revision, set: { spec: { ...type.spec, stages } } },
-    ]);
-    ci = await token(server, admin, 'gpuaas-ci', ['scope:platform.artifacts.register', 'scope:platform.evidence.attach'], { product: 'gpuaas' });
-    releaser = await token(server, admin, 'release-bot', ['scope:platform.artifacts.promote']);
-    alice = await token(server, admin, 'alice', ['scope:platform.release.approve']);
-    bob = await token(server, admin, 'bob', ['scope:platform.release.approve']);
+    ({ releaseCi, scanner, ci, releaser, alice, bob } = await releasePipeline(server, db.dataDir, reg.host, TYPE));
     img = await pushWithAttestations('1.4.2');
   });
   after(async () => {

@@ -10,11 +10,11 @@ import { parseVkey, verifyReleaseProof } from '@charter/core';
 import { MEDIA, RegistryClient } from '../oci/index.js';
 import type { RunningServer } from '../server.js';
 import { testEngines, type TestDatabase } from '../testing/engines.js';
-import { adminToken, call, token } from '../testing/http.js';
+import { call } from '../testing/http.js';
 import { pushCosignAttestations, pushImage, pushReferrer, type PushedImage } from '../testing/oci-images.js';
 import { registryAvailable, REGISTRY_BINARY, startTestRegistry, type TestRegistry } from '../testing/oci-registry.js';
 import { startTestServer } from '../testing/server.js';
-import { activateSigner, attest, ed25519, govern, p256, type KeyPair } from '../testing/trust.js';
+import { attest, releasePipeline, type KeyPair } from '../testing/trust.js';
 
 const SLSA = 'https://slsa.dev/provenance/v1';
 const SPDX = 'https://spdx.dev/Document';
@@ -53,7 +53,6 @@ for (const engine of testEngines()) {
     let reg: TestRegistry | null = null;
     let server: RunningServer;
     let oci: RegistryClient;
-    let admin: string;
     let ci: string;
     let releaser: string;
     let alice: string;
@@ -78,21 +77,7 @@ for (const engine of testEngines()) {
       oci = new RegistryClient({ insecure: [reg.host] });
       db = await engine.create();
       server = await startTestServer(db, { insecureRegistries: [reg.host] });
-      admin = adminToken(server, db.dataDir);
-      const reviewer = await token(server, admin, 'platform-reviewer', ['scope:platform.registry.approve']);
-      releaseCi = ed25519();
-      scanner = p256();
-      const type = server.registry.catalog.get('artifact-type', TYPE)!;
-      const stages = (type.spec.stages as { name: string }[]).map((s) => ({ ...s, repository: `${reg!.host}/gpuaas-${s.name}/trainer` }));
-      await govern(server, admin, reviewer, 'real signer keys and stage repositories', [
-        ...activateSigner(server, 'platform.release_ci', releaseCi.publicPem),
-        ...activateSigner(server, 'platform.scanner', scanner.publicPem, 'ecdsa-p256'),
-        { op: 'update', family: 'artifact-type', id: TYPE, expected_revision: type.revision, set: { spec: { ...type.spec, stages } } },
-      ]);
-      ci = await token(server, admin, 'gpuaas-ci', ['scope:platform.artifacts.register', 'scope:platform.evidence.attach'], { product: 'gpuaas' });
-      releaser = await token(server, admin, 'release-bot', ['scope:platform.artifacts.promote']);
-      alice = await token(server, admin, 'alice', ['scope:platform.release.approve']);
-      bob = await token(server, admin, 'bob', ['scope:platform.release.approve']);
+      ({ releaseCi, scanner, ci, releaser, alice, bob } = await releasePipeline(server, db.dataDir, reg.host, TYPE));
       img = await pushImage(oci, repo('gpuaas/trainer'), { tag: '1.4.2', layers: 3 });
     });
     after(async () => {

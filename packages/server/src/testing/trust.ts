@@ -1,7 +1,7 @@
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { signEnvelope } from '@charter/core';
 import type { RunningServer } from '../server.js';
-import { call } from './http.js';
+import { adminToken, call, token } from './http.js';
 
 export interface KeyPair {
   privateKey: KeyObject;
@@ -44,4 +44,41 @@ export function activateSigner(server: RunningServer, id: string, publicPem: str
     { op: 'update', family: 'signer', id, expected_revision: e.revision, set: { spec: { ...e.spec, algorithm, public_key: publicPem, ...extra } } },
     { op: 'transition', family: 'signer', id, expected_revision: e.revision, to: 'active' },
   ];
+}
+
+/** The principals and keys of a release pipeline against a registry (see `releasePipeline`). */
+export interface ReleasePipeline {
+  releaseCi: KeyPair;
+  scanner: KeyPair;
+  /** gpuaas CI: registers artifacts and attaches evidence. */
+  ci: string;
+  releaser: string;
+  alice: string;
+  bob: string;
+}
+
+/**
+ * Activates the release CI and scanner signers with fresh keys, points every stage of artifact
+ * type `type` at `<registryHost>/gpuaas-<stage>/trainer`, and mints the tokens a release needs.
+ */
+export async function releasePipeline(server: RunningServer, dataDir: string, registryHost: string, type: string): Promise<ReleasePipeline> {
+  const admin = adminToken(server, dataDir);
+  const reviewer = await token(server, admin, 'platform-reviewer', ['scope:platform.registry.approve']);
+  const releaseCi = ed25519();
+  const scanner = p256();
+  const entry = server.registry.catalog.get('artifact-type', type)!;
+  const stages = (entry.spec.stages as { name: string }[]).map((s) => ({ ...s, repository: `${registryHost}/gpuaas-${s.name}/trainer` }));
+  await govern(server, admin, reviewer, 'signer keys and stage repositories', [
+    ...activateSigner(server, 'platform.release_ci', releaseCi.publicPem),
+    ...activateSigner(server, 'platform.scanner', scanner.publicPem, 'ecdsa-p256'),
+    { op: 'update', family: 'artifact-type', id: type, expected_revision: entry.revision, set: { spec: { ...entry.spec, stages } } },
+  ]);
+  return {
+    releaseCi,
+    scanner,
+    ci: await token(server, admin, 'gpuaas-ci', ['scope:platform.artifacts.register', 'scope:platform.evidence.attach'], { product: 'gpuaas' }),
+    releaser: await token(server, admin, 'release-bot', ['scope:platform.artifacts.promote']),
+    alice: await token(server, admin, 'alice', ['scope:platform.release.approve']),
+    bob: await token(server, admin, 'bob', ['scope:platform.release.approve']),
+  };
 }
